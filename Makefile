@@ -1,0 +1,67 @@
+# fpt: top-level targets.
+#
+#   make            build the module against KDIR (default: the running
+#                   kernel's headers, if installed) and the guest programs
+#   make deps       install the host packages (Debian 12; apt, needs root/sudo)
+#   make check      the test suite: module + tests in qemu guests running
+#                   Debian's 6.1 and 6.12 kernels (tests/vm/check.sh)
+#   make demo       boot the same guests and run the demo script
+#   make install    install the module (and the tools, once there are any)
+#   make clean      remove build products (keeps the downloaded kernels)
+#   make distclean  also remove build/ (downloaded kernels included)
+#
+# check/demo settings (environment): FPT_KERNELS="6.1 6.12", FPT_TESTS=a,b,
+# FPT_TIMEOUT=900, FPT_VERBOSE=1 ... see tests/vm/check.sh.
+
+KDIR    ?= /lib/modules/$(shell uname -r)/build
+DESTDIR ?=
+PREFIX  ?= /usr/local
+
+.PHONY: all module guest deps check demo install install-module install-tools clean distclean
+
+all: module guest
+
+module:
+	@if [ -d "$(KDIR)" ]; then \
+		$(MAKE) -C module KDIR=$(KDIR); \
+	else \
+		echo "note: $(KDIR) not found: module not built (set KDIR=<kernel headers dir>;"; \
+		echo "      'make check' builds it against the test kernels)"; \
+	fi
+
+guest:
+	@if [ -f tests/guest/Makefile ]; then $(MAKE) -C tests/guest; fi
+
+deps:
+	bash tests/deps.sh
+
+check: deps
+	bash tests/vm/check.sh
+
+demo: deps
+	bash tests/vm/demo.sh
+
+install: install-module install-tools
+
+install-module:
+	@[ -d "$(KDIR)" ] || { echo "error: $(KDIR) not found (set KDIR=<kernel headers dir>)" >&2; exit 1; }
+	$(MAKE) -C module KDIR=$(KDIR) $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+
+# Hook for the user-space tools: once tools/ has a Makefile with an
+# `install` target honouring DESTDIR and PREFIX, it is installed here.
+install-tools:
+	@if [ -f tools/Makefile ]; then \
+		$(MAKE) -C tools install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX); \
+	fi
+
+clean:
+	@if [ -f module/Makefile ]; then \
+		kdir=$(KDIR); [ -d "$$kdir" ] || kdir=$(CURDIR)/build/kernels/6.12/kdir; \
+		if [ -d "$$kdir" ]; then $(MAKE) -C module KDIR=$$kdir clean; fi; \
+	fi
+	@if [ -f tests/guest/Makefile ]; then $(MAKE) -C tests/guest clean; fi
+	@if [ -f tools/Makefile ]; then $(MAKE) -C tools clean; fi
+	rm -rf build/vm build/guest build/tmp
+
+distclean: clean
+	rm -rf build

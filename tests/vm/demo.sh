@@ -1,0 +1,66 @@
+#!/bin/bash
+# demo.sh: what `make demo` runs.  Same build and guest as check.sh, but the
+# guest runs /fpt/${FPT_SCRIPT:-demo.sh} and its console output is shown as
+# it happens (without firmware noise, the @@ markers and the dmesg dump);
+# no result parsing.  Full console: build/vm/<series>/console.log.
+# Environment: as check.sh (FPT_KERNELS, FPT_TESTS, FPT_TIMEOUT, FPT_APPEND,
+# FPT_VM_*).
+set -euo pipefail
+
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+KERNELS=${FPT_KERNELS:-6.1 6.12}
+TIMEOUT=${FPT_TIMEOUT:-900}
+export FPT_SCRIPT=${FPT_SCRIPT:-demo.sh}
+
+trap 'echo "interrupted" >&2; exit 130' INT TERM
+fpt_lock
+status=0
+fpt_fetch_kernels || { fpt_tail 20 "$FPT_VM/fetch.log"; exit 1; }
+if ! fpt_build_guest; then
+	echo "demo: building the guest programs failed (build/vm/guest-build.log):"
+	fpt_make_tail 25 "$FPT_VM/guest-build.log"
+	exit 1
+fi
+
+# Guest output only: from @@START to @@DMESG-BEGIN, markers dropped;
+# @@DONE rc=N (after the dump) is remembered for the exit status.
+filter() {
+	awk -v rcfile="$1" '
+		{ sub(/\r$/, "") }
+		/@@DONE rc=/   { s = substr($0, index($0, "@@DONE rc=") + 10); print s > rcfile; next }
+		/@@START/      { on = 1; next }
+		/@@DMESG-BEGIN/ { on = 0; next }
+		on && /@@TIMEOUT/ { print "[" substr($0, index($0, "@@TIMEOUT") + 2) "]"; fflush(); next }
+		on && !/^@@[A-Z]/ { print; fflush() }'
+}
+
+for s in $KERNELS; do
+	[ -e "$FPT_BUILD/kernels/$s/vmlinuz" ] || { echo "demo: no kernel for series $s"; status=1; continue; }
+	echo "=== $s ($(fpt_kver "$s")): /fpt/$FPT_SCRIPT"
+	if ! fpt_build_module "$s"; then
+		echo "demo: $s: module build failed: $FPT_ERR"
+		fpt_make_tail 25 "$FPT_VM/$s/build.log"
+		status=1; continue
+	fi
+	if ! fpt_initramfs "$s" >"$FPT_VM/$s/initramfs.log" 2>&1; then
+		fpt_tail 20 "$FPT_VM/$s/initramfs.log"
+		status=1; continue
+	fi
+	rcfile=$FPT_VM/$s/demo.rc
+	rm -f "$rcfile"
+	boot_rc=0
+	FPT_VERBOSE=1 bash "$FPT_TOOLS/run-guest.sh" "$FPT_BUILD/kernels/$s" \
+		"$FPT_VM/$s/initramfs.cpio.gz" "$FPT_VM/$s/console.log" "$TIMEOUT" \
+		"$(fpt_append "$TIMEOUT")" | filter "$rcfile" || boot_rc=$?
+	if [ "$boot_rc" -ne 0 ] || [ ! -s "$rcfile" ]; then
+		echo "demo: $s: the guest did not finish; last console lines:"
+		fpt_tail 30 "$FPT_VM/$s/console.log"
+		status=1
+	elif [ "$(cat "$rcfile")" != 0 ]; then
+		echo "demo: $s: $FPT_SCRIPT exited $(cat "$rcfile")"
+		status=1
+	fi
+done
+exit "$status"
