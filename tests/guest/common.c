@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Shared helpers of the fpt in-guest test programs (see common.h). */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/kernel-page-flags.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *prog = "fpt-test";
+size_t page_size = 4096;
+size_t win_pages = 16;
+
+void common_init(const char *argv0)
+{
+	const char *s = strrchr(argv0, '/');
+
+	prog = s ? s + 1 : argv0;
+	page_size = (size_t)sysconf(_SC_PAGESIZE);
+	if (page_size == 0 || WIN_SIZE % page_size)
+		die_setup("unsupported page size %zu", page_size);
+	win_pages = WIN_SIZE / page_size;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+void warnx_(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void die_setup(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_USAGE);
+}
+
+bool parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+uint64_t arg_u64(const char *opt, const char *s)
+{
+	uint64_t v;
+
+	if (!parse_u64(s, &v))
+		die_setup("%s: not a number: '%s' (see --help)", opt,
+			  s ? s : "");
+	return v;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+long minflt_now(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+void *mmap_aligned(size_t len, size_t align)
+{
+	char *p, *a;
+	size_t head, tail;
+
+	p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die_setup("mmap %zu bytes: %s", len + align, strerror(errno));
+	a = (char *)align_up((uintptr_t)p, align);
+	head = (size_t)(a - p);
+	tail = align - head;
+	if (head)
+		munmap(p, head);
+	if (tail)
+		munmap(a + len, tail);
+	return a;
+}
+
+/* ---- pagemap / kpageflags ---- */
+
+static int pagemap_fd = -1;
+static int kpageflags_fd = -2;	/* -2: not tried yet */
+
+static int pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	char *b = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, b, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		b += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+int pagemap_read(const void *addr, size_t npages, uint64_t *out)
+{
+	if (pagemap_fd < 0) {
+		pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		if (pagemap_fd < 0)
+			return -1;
+	}
+	return pread_full(pagemap_fd, out, npages * sizeof(*out),
+			  (off_t)((uintptr_t)addr / page_size * sizeof(*out)));
+}
+
+/* Read kpageflags of n consecutive PFNs from pfn into out. */
+static int kpageflags_read(uint64_t pfn, size_t n, uint64_t *out)
+{
+	if (kpageflags_fd == -2)
+		kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (kpageflags_fd < 0)
+		return -1;
+	return pread_full(kpageflags_fd, out, n * sizeof(*out),
+			  (off_t)(pfn * sizeof(*out)));
+}
+
+#define KPF_BATCH 1024
+
+static void count_flags(const uint64_t *pm, size_t n, struct region_scan *rs)
+{
+	uint64_t flags[KPF_BATCH];
+	size_t i = 0;
+
+	rs->kpageflags_ok = true;
+	while (i < n) {
+		uint64_t pfn0;
+		size_t j, len;
+
+		if (!(pm[i] & PM_PRESENT) || !(pm[i] & PM_PFN_MASK)) {
+			i++;
+			continue;
+		}
+		/* a batch of present pages with consecutive PFNs */
+		pfn0 = pm[i] & PM_PFN_MASK;
+		for (len = 1; i + len < n && len < KPF_BATCH; len++) {
+			uint64_t e = pm[i + len];
+
+			if (!(e & PM_PRESENT) || (e & PM_PFN_MASK) != pfn0 + len)
+				break;
+		}
+		if (kpageflags_read(pfn0, len, flags)) {
+			rs->kpageflags_ok = false;
+			return;
+		}
+		for (j = 0; j < len; j++) {
+			if (flags[j] & ((1ULL << KPF_COMPOUND_HEAD) |
+					(1ULL << KPF_COMPOUND_TAIL)))
+				rs->compound++;
+			if (flags[j] & (1ULL << KPF_THP))
+				rs->thp++;
+		}
+		i += len;
+	}
+}
+
+int region_scan(const void *addr, size_t len, uint64_t *pm, bool want_flags,
+		struct region_scan *rs)
+{
+	size_t n = len / page_size, i;
+	uint64_t *buf = pm;
+	uintptr_t start = (uintptr_t)addr, w;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->pages = n;
+	if (!n)
+		return 0;
+	if (!buf) {
+		buf = malloc(n * sizeof(*buf));
+		if (!buf)
+			return -1;
+	}
+	if (pagemap_read(addr, n, buf)) {
+		int e = errno;
+
+		if (!pm)
+			free(buf);
+		errno = e;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (buf[i] & PM_PRESENT) {
+			rs->present++;
+			if (buf[i] & PM_PFN_MASK)
+				rs->pfn_visible = true;
+		}
+	}
+	for (w = align_up(start, WIN_SIZE); w + WIN_SIZE <= start + len;
+	     w += WIN_SIZE) {
+		const uint64_t *e = buf + (w - start) / page_size;
+		uint64_t pfn0 = e[0] & PM_PFN_MASK;
+		size_t k;
+
+		rs->windows++;
+		if (!(e[0] & PM_PRESENT) || !pfn0 || pfn0 % win_pages)
+			continue;
+		for (k = 1; k < win_pages; k++)
+			if (!(e[k] & PM_PRESENT) ||
+			    (e[k] & PM_PFN_MASK) != pfn0 + k)
+				break;
+		if (k == win_pages)
+			rs->runs++;
+	}
+	if (want_flags)
+		count_flags(buf, n, rs);
+	if (!pm)
+		free(buf);
+	return 0;
+}
+
+double coverage_pct(const struct region_scan *rs)
+{
+	if (!rs->pages)
+		return 0.0;
+	return (double)rs->runs * (double)win_pages * 100.0 / (double)rs->pages;
+}
+
+/* ---- patterns ---- */
+
+uint64_t pattern_word(uint64_t off, uint32_t seed)
+{
+	uint64_t z = (off >> 3) * 0x9E3779B97F4A7C15ULL +
+		     ((uint64_t)seed + 1) * 0xD1B54A32D192ED03ULL;
+
+	z ^= z >> 30;
+	z *= 0xBF58476D1CE4E5B9ULL;
+	z ^= z >> 27;
+	z *= 0x94D049BB133111EBULL;
+	z ^= z >> 31;
+	return z;
+}
+
+void pattern_fill(void *p, size_t len, uint64_t off, uint32_t seed)
+{
+	uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = pattern_word(off + i * 8, seed);
+}
+
+size_t pattern_verify(const void *p, size_t len, uint64_t off, uint32_t seed)
+{
+	const volatile uint64_t *w = p;
+	size_t i, bad = 0;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != pattern_word(off + i * 8, seed))
+			bad++;
+	return bad;
+}
+
+size_t count_nonzero_words(const void *p, size_t len)
+{
+	const volatile uint64_t *w = p;
+	size_t i, bad = 0;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i])
+			bad++;
+	return bad;
+}
+
+void touch_write_keep(void *p)
+{
+	uint64_t *w = (uint64_t *)((uintptr_t)p & ~(uintptr_t)7);
+
+	__atomic_fetch_add(w, 0, __ATOMIC_RELAXED);
+}
+
+/* ---- /proc ---- */
+
+long proc_kv_kb(const char *file, const char *key)
+{
+	FILE *f = fopen(file, "re");
+	char line[256];
+	size_t kl = strlen(key);
+	long v = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			v = strtol(line + kl + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+long smaps_sum_kb(const void *start, const void *end, const char *field)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512];
+	size_t fl = strlen(field);
+	bool in = false;
+	long sum = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+		char c;
+
+		if (sscanf(line, "%lx-%lx%c", &a, &b, &c) == 3 && c == ' ') {
+			in = a < (uintptr_t)end && b > (uintptr_t)start;
+			continue;
+		}
+		if (in && !strncmp(line, field, fl) && line[fl] == ':')
+			sum += strtol(line + fl + 1, NULL, 10);
+	}
+	fclose(f);
+	return sum;
+}
+
+long long read_file_ll(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long long v;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+int buddy_read(struct buddy_summary *bs)
+{
+	FILE *f = fopen("/proc/buddyinfo", "re");
+	char line[1024];
+	uint64_t page_kb = page_size / KB;
+
+	memset(bs, 0, sizeof(*bs));
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char zone[32];
+		int node, pos = 0, order;
+		char *p;
+
+		if (sscanf(line, "Node %d, zone %31s %n", &node, zone, &pos) < 2
+		    || !pos)
+			continue;
+		p = line + pos;
+		for (order = 0;; order++) {
+			char *end;
+			unsigned long long cnt = strtoull(p, &end, 10);
+			uint64_t kb;
+
+			if (end == p)
+				break;
+			p = end;
+			kb = cnt * (page_kb << order);
+			bs->free_kb += kb;
+			if ((page_size << order) >= WIN_SIZE) {
+				bs->free_ge64k_kb += kb;
+				bs->nr_ge64k_blocks += cnt;
+				if (strcmp(zone, "DMA"))
+					bs->free_ge64k_nodma_kb += kb;
+			}
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Find the mount of cgroup2 (v2) or of the v1 hierarchy with the memory
+ * controller: its mount point and the root of the hierarchy it shows.
+ */
+int cgroup_mount(bool v2, char *mnt, size_t mlen, char *root, size_t rlen)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char r[1024], m[1024], fstype[64], super[1024];
+		char *dash = strstr(line, " - ");
+
+		if (!dash ||
+		    sscanf(line, "%*s %*s %*s %1023s %1023s", r, m) != 2 ||
+		    sscanf(dash + 3, "%63s %*s %1023s", fstype, super) != 2)
+			continue;
+		if (v2 ? strcmp(fstype, "cgroup2") :
+			 (strcmp(fstype, "cgroup") ||
+			  !strstr(super, "memory")))
+			continue;
+		snprintf(mnt, mlen, "%s", m);
+		snprintf(root, rlen, "%s", r);
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+long long memcg_headroom_kb(void)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[1024], mnt[1024], root[1024], dir[4096];
+	char v1path[1024] = "", v2path[1024] = "";
+	const char *cg, *limf, *usef;
+	long long best = -1;
+	bool v2;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		/* "hierarchy-id:controller-list:path" */
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		char *ctrl;
+
+		if (!c2)
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		*c1 = *c2 = 0;
+		ctrl = c1 + 1;
+		if (!strcmp(line, "0") && !*ctrl)
+			snprintf(v2path, sizeof(v2path), "%s", c2 + 1);
+		else if (strstr(ctrl, "memory"))
+			snprintf(v1path, sizeof(v1path), "%s", c2 + 1);
+	}
+	fclose(f);
+	v2 = !v1path[0];
+	cg = v2 ? v2path : v1path;
+	if (!cg[0] || cgroup_mount(v2, mnt, sizeof(mnt), root, sizeof(root)))
+		return -1;
+	limf = v2 ? "memory.max" : "memory.limit_in_bytes";
+	usef = v2 ? "memory.current" : "memory.usage_in_bytes";
+	/* the cgroup path relative to the root the mount shows */
+	if (strcmp(root, "/") && !strncmp(cg, root, strlen(root)))
+		cg += strlen(root);
+	snprintf(dir, sizeof(dir), "%s%s", mnt, cg);
+	for (;;) {
+		char p[4200];
+		long long lim, use;
+		char *slash;
+
+		snprintf(p, sizeof(p), "%s/%s", dir, limf);
+		lim = read_file_ll(p);	/* "max" reads as -1 */
+		snprintf(p, sizeof(p), "%s/%s", dir, usef);
+		use = read_file_ll(p);
+		if (lim > 0 && lim < (1LL << 60) && use >= 0) {
+			long long h = (lim - use) / 1024;
+
+			if (h < 0)
+				h = 0;
+			if (best < 0 || h < best)
+				best = h;
+		}
+		if (strlen(dir) <= strlen(mnt))
+			break;
+		slash = strrchr(dir, '/');
+		if (!slash)
+			break;
+		*slash = 0;
+	}
+	return best;
+}
+
+/* ---- holding ---- */
+
+static volatile sig_atomic_t hold_sig;
+static sigset_t hold_waitmask;
+
+static void hold_handler(int sig)
+{
+	hold_sig = sig;
+}
+
+void hold_prepare(void)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = hold_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &hold_waitmask);
+	sigdelset(&hold_waitmask, SIGTERM);
+	sigdelset(&hold_waitmask, SIGINT);
+}
+
+int hold_wait(bool use_stdin, int tick_ms, void (*tick)(void *), void *arg)
+{
+	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+	uint64_t next = now_ns() + (uint64_t)tick_ms * 1000000ULL;
+
+	for (;;) {
+		struct timespec ts, *tsp = NULL;
+		int n;
+
+		if (tick) {
+			uint64_t now = now_ns();
+			uint64_t left = next > now ? next - now : 0;
+
+			ts.tv_sec = (time_t)(left / 1000000000ULL);
+			ts.tv_nsec = (long)(left % 1000000000ULL);
+			tsp = &ts;
+		}
+		n = ppoll(use_stdin ? &pfd : NULL, use_stdin ? 1 : 0, tsp,
+			  &hold_waitmask);
+		if (hold_sig)
+			return hold_sig;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return 0;	/* should not happen: treat as EOF */
+		}
+		if (n == 0) {
+			if (tick) {
+				tick(arg);
+				next += (uint64_t)tick_ms * 1000000ULL;
+			}
+			continue;
+		}
+		if (pfd.revents & POLLNVAL)
+			return 0;
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			char buf[256];
+			ssize_t r = read(0, buf, sizeof(buf));
+
+			if (r == 0 || (r < 0 && errno != EINTR &&
+				       errno != EAGAIN))
+				return 0;
+		}
+	}
+}
+
+/* Is this /proc/self/maps line a private anonymous writable mapping? */
+static bool maps_anon_rw(const char *line, unsigned long *start,
+			 unsigned long *end)
+{
+	unsigned long inode;
+	char perms[8], path[256] = "";
+
+	if (sscanf(line, "%lx-%lx %7s %*s %*s %lu %255s", start, end, perms,
+		   &inode, path) < 4)
+		return false;
+	return !strcmp(perms, "rw-p") && !inode &&
+	       (!path[0] || !strcmp(path, "[heap]") || !strcmp(path, "[stack]"));
+}
+
+/*
+ * 64 KB runs over every private anonymous writable mapping of this process
+ * (heap, stack, anonymous mmaps): what fpt's per-cgroup "runs" counter
+ * should agree with for a process alone in its cgroup.  The pagemap buffer
+ * is allocated before the mappings are scanned, so that the scan itself
+ * grows no mapping it has already passed.
+ */
+size_t anon_runs_all(void)
+{
+	unsigned long start, end, most = 0;
+	uint64_t *pm = NULL;
+	char line[512];
+	size_t runs = 0;
+	FILE *f;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		f = fopen("/proc/self/maps", "r");
+		if (!f)
+			break;
+		while (fgets(line, sizeof(line), f)) {
+			struct region_scan rs;
+
+			if (!maps_anon_rw(line, &start, &end))
+				continue;
+			if (pass == 0) {
+				if (end - start > most)
+					most = end - start;
+			} else if (end - start <= most &&
+				   !region_scan((void *)start, end - start, pm,
+						false, &rs)) {
+				runs += rs.runs;
+			}
+		}
+		fclose(f);
+		if (pass == 0) {
+			/* headroom for the mappings growing meanwhile */
+			most += 64 * WIN_SIZE;
+			pm = malloc(most / page_size * sizeof(*pm));
+			if (!pm)
+				break;
+			memset(pm, 0, most / page_size * sizeof(*pm));
+		}
+	}
+	free(pm);
+	return runs;
+}
