@@ -82,9 +82,6 @@ struct region_scan {
 int region_scan(const void *addr, size_t len, uint64_t *pm, bool want_flags,
 		struct region_scan *rs);
 
-/* runs over every private anonymous writable mapping of this process */
-size_t anon_runs_all(void);
-
 /* runs * win_pages * 100 / pages */
 double coverage_pct(const struct region_scan *rs);
 

@@ -5,8 +5,6 @@
  * aligned, physically contiguous 64 KB runs.
  */
 #define _GNU_SOURCE
-#include <malloc.h>
-
 #include "common.h"
 
 #include <errno.h>
@@ -53,12 +51,15 @@ static void usage(FILE *f)
 "                     --fill and print 'after_hold pattern_errors=N'\n"
 "  --hold-signal      like --hold but ignore stdin (wait for a signal only;\n"
 "                     for shells that give background jobs /dev/null)\n"
+"  --counter FILE     read a number from FILE (e.g. /sys/kernel/fpt/stats/runs)\n"
+"                     just before and just after the touch loop and report\n"
+"                     the difference (counter_delta=; -1 without)\n"
 "  --help             this text\n"
 "\n"
 "Output (one line):\n"
 "  size_kb= pages= present= runs= coverage_pct= compound= touch_ns= minflt=\n"
 "  rss_kb= vmrss_kb= nonzero_pages= pattern_errors= windows= thp=\n"
-"  anon_huge_kb= touched= verify_passes= order= addr=\n"
+"  anon_huge_kb= touched= verify_passes= order= addr= counter_delta=\n"
 "runs: aligned 64 KB windows wholly inside the region that are runs;\n"
 "coverage_pct = runs*16*100/pages; windows: such windows possible;\n"
 "compound/thp: present pages with KPF_COMPOUND_HEAD|TAIL / KPF_THP;\n"
@@ -102,14 +103,7 @@ int main(int argc, char **argv)
 {
 	enum { O_SIZE = 256, O_SIZE_KB, O_ALIGN, O_MADV, O_NOHUGE, O_SPARSE,
 	       O_VZERO, O_FILL, O_SEED, O_REPEAT, O_DIRTY, O_HOLD, O_HOLDSIG,
-	       O_ORDER, O_SHUFFLE, O_ALIGN2M, O_HELP };
-	/*
-	 * Keep freed buffers mapped (no mmap'd chunks, no heap trimming), so
-	 * the final scan of all anonymous memory (proc_runs=) sees every run
-	 * this process ever faulted in.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 32 << 20);
-	mallopt(M_TRIM_THRESHOLD, 1 << 30);
+	       O_ORDER, O_SHUFFLE, O_ALIGN2M, O_COUNTER, O_HELP };
 	static const struct option opts[] = {
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "size-kb", required_argument, NULL, O_SIZE_KB },
@@ -127,6 +121,7 @@ int main(int argc, char **argv)
 		{ "dirty", required_argument, NULL, O_DIRTY },
 		{ "hold", no_argument, NULL, O_HOLD },
 		{ "hold-signal", no_argument, NULL, O_HOLDSIG },
+		{ "counter", required_argument, NULL, O_COUNTER },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -136,6 +131,8 @@ int main(int argc, char **argv)
 	bool vzero = false, fill = false, hold = false, hold_stdin = true;
 	enum { ORDER_SEQ, ORDER_REVERSE, ORDER_RANDOM } order = ORDER_SEQ;
 	size_t ntouch, k, *perm = NULL;
+	const char *counter = NULL;
+	long long cnt0 = 0, cnt1 = 0;
 	struct touch t;
 	struct region_scan rs;
 	uint64_t *pm, t0, t1;
@@ -154,6 +151,7 @@ int main(int argc, char **argv)
 			break;
 		case O_ALIGN: align = WIN_SIZE; break;
 		case O_ALIGN2M: align = 2 * MB; break;
+		case O_COUNTER: counter = optarg; break;
 		case O_SHUFFLE: order = ORDER_RANDOM; break;
 		case O_MADV: madv = true; break;
 		case O_NOHUGE: nohuge = true; break;
@@ -253,6 +251,8 @@ int main(int argc, char **argv)
 	}
 
 	/* the touch */
+	if (counter)
+		cnt0 = read_file_ll(counter);
 	flt0 = minflt_now();
 	t0 = now_ns();
 	for (k = 0; k < ntouch; k++) {
@@ -276,6 +276,8 @@ int main(int argc, char **argv)
 	}
 	t1 = now_ns();
 	flt1 = minflt_now();
+	if (counter)
+		cnt1 = read_file_ll(counter);
 
 	if (fill)
 		for (i = 0; i < repeat; i++)
@@ -306,7 +308,7 @@ int main(int argc, char **argv)
 	       "compound=%ld touch_ns=%llu minflt=%ld rss_kb=%zu vmrss_kb=%ld "
 	       "nonzero_pages=%zu pattern_errors=%zu windows=%zu thp=%ld "
 	       "anon_huge_kb=%ld touched=%zu verify_passes=%llu order=%s "
-	       "addr=%p proc_runs=%zu\n",
+	       "addr=%p counter_delta=%lld\n",
 	       (size_t)(size / KB), rs.pages, rs.present, rs.runs,
 	       coverage_pct(&rs),
 	       rs.kpageflags_ok ? (long)rs.compound : -1L,
@@ -316,7 +318,7 @@ int main(int argc, char **argv)
 	       fill ? (unsigned long long)repeat : 0ULL,
 	       order == ORDER_SEQ ? "seq" :
 	       order == ORDER_REVERSE ? "reverse" : "random", (void *)t.base,
-	       anon_runs_all());
+	       counter ? cnt1 - cnt0 : -1LL);
 	ret = (nonzero || perr) ? EXIT_FAILED : EXIT_OK;
 
 	if (hold) {
