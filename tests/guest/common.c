@@ -2,11 +2,12 @@
 /* Shared helpers of the fpt in-guest test programs (see common.h). */
 #define _GNU_SOURCE
 #include "common.h"
+#include "frag.h"
+#include "pagemap.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/kernel-page-flags.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -122,96 +123,31 @@ void *mmap_aligned(size_t len, size_t align)
 static int pagemap_fd = -1;
 static int kpageflags_fd = -2;	/* -2: not tried yet */
 
-static int pread_full(int fd, void *buf, size_t len, off_t off)
-{
-	char *b = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, b, len, off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		b += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 int pagemap_read(const void *addr, size_t npages, uint64_t *out)
 {
+	int ret;
+
 	if (pagemap_fd < 0) {
 		pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 		if (pagemap_fd < 0)
 			return -1;
 	}
-	return pread_full(pagemap_fd, out, npages * sizeof(*out),
-			  (off_t)((uintptr_t)addr / page_size * sizeof(*out)));
-}
-
-/* Read kpageflags of n consecutive PFNs from pfn into out. */
-static int kpageflags_read(uint64_t pfn, size_t n, uint64_t *out)
-{
-	if (kpageflags_fd == -2)
-		kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-	if (kpageflags_fd < 0)
+	ret = fpt_pread_full(pagemap_fd, out, npages * sizeof(*out),
+			     (uintptr_t)addr / page_size * sizeof(*out));
+	if (ret) {
+		errno = -ret;
 		return -1;
-	return pread_full(kpageflags_fd, out, n * sizeof(*out),
-			  (off_t)(pfn * sizeof(*out)));
-}
-
-#define KPF_BATCH 1024
-
-static void count_flags(const uint64_t *pm, size_t n, struct region_scan *rs)
-{
-	uint64_t flags[KPF_BATCH];
-	size_t i = 0;
-
-	rs->kpageflags_ok = true;
-	while (i < n) {
-		uint64_t pfn0;
-		size_t j, len;
-
-		if (!(pm[i] & PM_PRESENT) || !(pm[i] & PM_PFN_MASK)) {
-			i++;
-			continue;
-		}
-		/* a batch of present pages with consecutive PFNs */
-		pfn0 = pm[i] & PM_PFN_MASK;
-		for (len = 1; i + len < n && len < KPF_BATCH; len++) {
-			uint64_t e = pm[i + len];
-
-			if (!(e & PM_PRESENT) || (e & PM_PFN_MASK) != pfn0 + len)
-				break;
-		}
-		if (kpageflags_read(pfn0, len, flags)) {
-			rs->kpageflags_ok = false;
-			return;
-		}
-		for (j = 0; j < len; j++) {
-			if (flags[j] & ((1ULL << KPF_COMPOUND_HEAD) |
-					(1ULL << KPF_COMPOUND_TAIL)))
-				rs->compound++;
-			if (flags[j] & (1ULL << KPF_THP))
-				rs->thp++;
-		}
-		i += len;
 	}
+	return 0;
 }
 
+/* The run rule and the kpageflags counting are lib/pagemap.c's. */
 int region_scan(const void *addr, size_t len, uint64_t *pm, bool want_flags,
 		struct region_scan *rs)
 {
-	size_t n = len / page_size, i;
+	size_t n = len / page_size;
+	struct fpt_pm_counts c = { 0 };
 	uint64_t *buf = pm;
-	uintptr_t start = (uintptr_t)addr, w;
 
 	memset(rs, 0, sizeof(*rs));
 	rs->pages = n;
@@ -230,31 +166,21 @@ int region_scan(const void *addr, size_t len, uint64_t *pm, bool want_flags,
 		errno = e;
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		if (buf[i] & PM_PRESENT) {
-			rs->present++;
-			if (buf[i] & PM_PFN_MASK)
-				rs->pfn_visible = true;
-		}
+	fpt_pm_count((uintptr_t)addr / page_size, buf, n, &c);
+	if (want_flags) {
+		if (kpageflags_fd == -2)
+			kpageflags_fd = open("/proc/kpageflags",
+					     O_RDONLY | O_CLOEXEC);
+		if (kpageflags_fd >= 0)
+			fpt_pm_count_flags(kpageflags_fd, buf, n, &c);
 	}
-	for (w = align_up(start, WIN_SIZE); w + WIN_SIZE <= start + len;
-	     w += WIN_SIZE) {
-		const uint64_t *e = buf + (w - start) / page_size;
-		uint64_t pfn0 = e[0] & PM_PFN_MASK;
-		size_t k;
-
-		rs->windows++;
-		if (!(e[0] & PM_PRESENT) || !pfn0 || pfn0 % win_pages)
-			continue;
-		for (k = 1; k < win_pages; k++)
-			if (!(e[k] & PM_PRESENT) ||
-			    (e[k] & PM_PFN_MASK) != pfn0 + k)
-				break;
-		if (k == win_pages)
-			rs->runs++;
-	}
-	if (want_flags)
-		count_flags(buf, n, rs);
+	rs->present = (size_t)c.present;
+	rs->windows = (size_t)c.windows;
+	rs->runs = (size_t)c.runs;
+	rs->compound = (size_t)c.compound;
+	rs->thp = (size_t)c.thp;
+	rs->pfn_visible = c.pfn_visible;
+	rs->kpageflags_ok = c.kpageflags_ok;
 	if (!pm)
 		free(buf);
 	return 0;
@@ -379,43 +305,42 @@ long long read_file_ll(const char *path)
 	return v;
 }
 
+/* The buddyinfo parser is lib/frag.c's. */
 int buddy_read(struct buddy_summary *bs)
 {
 	FILE *f = fopen("/proc/buddyinfo", "re");
-	char line[1024];
 	uint64_t page_kb = page_size / KB;
+	struct fpt_frag *fr;
+	char text[16384];
+	size_t n;
+	int i, o;
 
 	memset(bs, 0, sizeof(*bs));
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char zone[32];
-		int node, pos = 0, order;
-		char *p;
-
-		if (sscanf(line, "Node %d, zone %31s %n", &node, zone, &pos) < 2
-		    || !pos)
-			continue;
-		p = line + pos;
-		for (order = 0;; order++) {
-			char *end;
-			unsigned long long cnt = strtoull(p, &end, 10);
-			uint64_t kb;
-
-			if (end == p)
-				break;
-			p = end;
-			kb = cnt * (page_kb << order);
-			bs->free_kb += kb;
-			if ((page_size << order) >= WIN_SIZE) {
-				bs->free_ge64k_kb += kb;
-				bs->nr_ge64k_blocks += cnt;
-				if (strcmp(zone, "DMA"))
-					bs->free_ge64k_nodma_kb += kb;
-			}
-		}
-	}
+	n = fread(text, 1, sizeof(text) - 1, f);
 	fclose(f);
+	text[n] = 0;
+	fr = malloc(sizeof(*fr));
+	if (!fr)
+		return -1;
+	if (fpt_frag_parse_buddyinfo(text, fr)) {
+		free(fr);
+		errno = EINVAL;
+		return -1;
+	}
+	bs->free_kb = fr->free_pages * page_kb;
+	bs->free_ge64k_kb = fr->free_pages_ge64k * page_kb;
+	for (i = 0; i < fr->nr_zones; i++) {
+		const struct fpt_frag_zone *z = &fr->zones[i];
+
+		if (strcmp(z->zone, "DMA"))
+			bs->free_ge64k_nodma_kb +=
+				fpt_frag_zone_free_ge64k(z) * page_kb;
+		for (o = FPT_FRAG_ORDER_64K; o < z->nr_orders; o++)
+			bs->nr_ge64k_blocks += z->free_blocks[o];
+	}
+	free(fr);
 	return 0;
 }
 

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fpt-nl: generic netlink client of fpt.ko (family FPT_GENL_NAME, see
- * include/uapi/linux/fpt.h), on libmnl, for the tests.
+ * include/uapi/linux/fpt.h), for the tests.  A thin client of lib/fptnl:
+ * the library resolves the family, sends the requests and parses the
+ * replies; this program only prints them.  The raw malformed-request
+ * cases build their messages here with libmnl (fptnl-raw.h).
  */
 #define _GNU_SOURCE
 #include "common.h"
@@ -11,7 +14,6 @@
 #include <libmnl/libmnl.h>
 #include <linux/capability.h>
 #include <linux/fpt.h>
-#include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -20,6 +22,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "cgpath.h"
+#include "errname.h"
+#include "fptnl.h"
+#include "fptnl-raw.h"
 
 #define EXIT_REFUSED	3	/* the kernel refused the request */
 #define EXIT_NOFAMILY	4	/* no such generic netlink family */
@@ -71,255 +78,32 @@ static void usage(FILE *f)
 "the kernel, 4 family not found (module not loaded).\n");
 }
 
-static const char *const counter_names[] = {
-#define X(e, n, h) #n,
-	FPT_COUNTERS(X)
-#undef X
-};
-
 static const char *const mode_names[] = { "off", "on", "madvise" };
 static const char *const backend_names[] = { "auto", "folio", "reserve" };
 
-/* ---- errno names ---- */
+/* ---- the connection ---- */
 
-static const char *errno_name(int e)
+static struct fptnl *nl_open(void)
 {
-	static char buf[16];
-
-	switch (e) {
-#define E(x) case x: return #x;
-	E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG)
-	E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST)
-	E(EXDEV) E(ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE)
-	E(EMFILE) E(ENOSPC) E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE) E(EDOM)
-	E(ERANGE) E(EDEADLK) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY)
-	E(ELOOP) E(ENOMSG) E(ENODATA) E(ENOLINK) E(EPROTO) E(EBADMSG)
-	E(EOVERFLOW) E(EMSGSIZE) E(EPROTONOSUPPORT) E(EOPNOTSUPP)
-	E(EAFNOSUPPORT) E(EADDRINUSE) E(ENOBUFS) E(ENOTCONN) E(ETIMEDOUT)
-	E(ECONNREFUSED) E(EALREADY) E(EINPROGRESS) E(ESTALE) E(ECANCELED)
-	E(EOWNERDEAD) E(ENOTRECOVERABLE)
-#undef E
-	case 524: return "ENOTSUPP";	/* kernel internal */
-	case 526: return "ENOTSUPP_526";
-	}
-	snprintf(buf, sizeof(buf), "E%d", e);
-	return buf;
-}
-
-/* ---- netlink plumbing ---- */
-
-struct ack {
-	int error;		/* 0 or a positive errno */
-	char msg[512];		/* NLMSGERR_ATTR_MSG */
-	bool has_offs, has_miss_type, has_miss_nest;
-	uint32_t offs, miss_type, miss_nest;
-};
-
-struct nl {
-	struct mnl_socket *sk;
-	unsigned int portid;
-	unsigned int seq;
-	uint16_t family;
-};
-
-struct talk {
-	struct ack ack;
-	mnl_cb_t cb;
-	void *data;
-	bool bad_reply;
-};
-
-static char rxbuf[1 << 16];
-
-static int extack_attr_cb(const struct nlattr *a, void *data)
-{
-	struct ack *ack = data;
-
-	switch (mnl_attr_get_type(a)) {
-	case NLMSGERR_ATTR_MSG:
-		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
-			snprintf(ack->msg, sizeof(ack->msg), "%s",
-				 mnl_attr_get_str(a));
-		break;
-	case NLMSGERR_ATTR_OFFS:
-		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0) {
-			ack->offs = mnl_attr_get_u32(a);
-			ack->has_offs = true;
-		}
-		break;
-	case NLMSGERR_ATTR_MISS_TYPE:
-		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0) {
-			ack->miss_type = mnl_attr_get_u32(a);
-			ack->has_miss_type = true;
-		}
-		break;
-	case NLMSGERR_ATTR_MISS_NEST:
-		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0) {
-			ack->miss_nest = mnl_attr_get_u32(a);
-			ack->has_miss_nest = true;
-		}
-		break;
-	}
-	return MNL_CB_OK;
-}
-
-/* The extack TLVs that follow a header of hdrlen bytes in the payload. */
-static void parse_extack(const struct nlmsghdr *nlh, size_t hdrlen,
-			 struct ack *ack)
-{
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) ||
-	    MNL_ALIGN(hdrlen) > mnl_nlmsg_get_payload_len(nlh))
-		return;
-	mnl_attr_parse(nlh, (unsigned int)hdrlen, extack_attr_cb, ack);
-}
-
-static int error_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct talk *t = data;
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	size_t hdrlen = sizeof(*e);
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
-		t->bad_reply = true;
-		return MNL_CB_ERROR;
-	}
-	/* unless capped, the request's payload follows the nlmsgerr */
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED) &&
-	    e->msg.nlmsg_len >= sizeof(struct nlmsghdr))
-		hdrlen += MNL_ALIGN(e->msg.nlmsg_len - sizeof(struct nlmsghdr));
-	parse_extack(nlh, hdrlen, &t->ack);
-	if (e->error < 0)
-		t->ack.error = -e->error;
-	return MNL_CB_STOP;
-}
-
-static int done_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct talk *t = data;
-
-	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
-		int err;
-
-		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
-		if (err < 0) {
-			t->ack.error = -err;
-			parse_extack(nlh, sizeof(int), &t->ack);
-		}
-	}
-	return MNL_CB_STOP;
-}
-
-static int data_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct talk *t = data;
-
-	if (!t->cb)
-		return MNL_CB_OK;
-	if (t->cb(nlh, t->data) == MNL_CB_ERROR) {
-		t->bad_reply = true;
-		return MNL_CB_ERROR;
-	}
-	return MNL_CB_OK;
-}
-
-/*
- * Send nlh and process the replies until the ACK or NLMSG_DONE, passing
- * each data message to cb.  Returns 0, or -1 with *ack describing the
- * kernel's refusal.  Dies on local errors.
- */
-static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
-		   void *data, struct ack *ack)
-{
-	struct talk t = { .cb = cb, .data = data };
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
-		[NLMSG_ERROR] = error_cb,
-		[NLMSG_DONE] = done_cb,
-	};
-	int ret;
-
-	nlh->nlmsg_seq = ++nl->seq;
-	if (mnl_socket_sendto(nl->sk, nlh, nlh->nlmsg_len) < 0)
-		die_setup("netlink send: %s", strerror(errno));
-	do {
-		ssize_t n = mnl_socket_recvfrom(nl->sk, rxbuf, sizeof(rxbuf));
-
-		if (n < 0)
-			die_setup("netlink receive: %s", strerror(errno));
-		ret = mnl_cb_run2(rxbuf, (size_t)n, nlh->nlmsg_seq, nl->portid,
-				  data_cb, &t, ctl, NLMSG_MIN_TYPE);
-		if (ret == MNL_CB_ERROR && !t.ack.error)
-			die_setup("bad netlink reply: %s",
-				  t.bad_reply ? "malformed" : strerror(errno));
-	} while (ret > MNL_CB_STOP);
-	*ack = t.ack;
-	return t.ack.error ? -1 : 0;
-}
-
-/* buf must have MNL_SOCKET_BUFFER_SIZE bytes */
-static struct nlmsghdr *msg_start(char *buf, uint16_t type, uint16_t flags,
-				  uint8_t cmd, uint8_t version)
-{
-	struct nlmsghdr *nlh;
-	struct genlmsghdr *g;
-
-	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);	/* no stray padding bytes */
-	nlh = mnl_nlmsg_put_header(buf);
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = version;
-	return nlh;
-}
-
-static int family_attr_cb(const struct nlattr *a, void *data)
-{
-	if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID &&
-	    mnl_attr_validate(a, MNL_TYPE_U16) >= 0)
-		*(uint16_t *)data = mnl_attr_get_u16(a);
-	return MNL_CB_OK;
-}
-
-static int family_cb(const struct nlmsghdr *nlh, void *data)
-{
-	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr), family_attr_cb,
-			      data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
-}
-
-static void nl_open(struct nl *nl)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
+	struct fptnl *nl;
 	const char *family;
-	struct ack ack;
-	int one = 1;
-
-	nl->sk = mnl_socket_open(NETLINK_GENERIC);
-	if (!nl->sk)
-		die_setup("netlink socket: %s", strerror(errno));
-	if (mnl_socket_bind(nl->sk, 0, MNL_SOCKET_AUTOPID) < 0)
-		die_setup("netlink bind: %s", strerror(errno));
-	if (mnl_socket_setsockopt(nl->sk, NETLINK_EXT_ACK, &one,
-				  sizeof(one)) < 0)
-		die_setup("NETLINK_EXT_ACK: %s", strerror(errno));
-	nl->portid = mnl_socket_get_portid(nl->sk);
-	nl->seq = (unsigned int)getpid() << 8;
+	int ret;
 
 	/* FPT_NL_FAMILY: another family name, only to test this program */
 	family = getenv("FPT_NL_FAMILY");
 	if (!family || !*family)
 		family = FPT_GENL_NAME;
-	nlh = msg_start(buf, GENL_ID_CTRL, NLM_F_ACK, CTRL_CMD_GETFAMILY, 1);
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, family);
-	nl->family = 0;
-	if (nl_talk(nl, nlh, family_cb, &nl->family, &ack) || !nl->family) {
+	ret = fptnl_open_family(&nl, family);
+	if (ret == -ENOENT) {
 		fflush(stdout);
 		fprintf(stderr, "%s: generic netlink family \"%s\" not found "
 			"(%s): fpt.ko not loaded?\n", prog, family,
-			ack.error ? errno_name(ack.error) : "no id");
+			fpt_errno_name(ENOENT));
 		exit(EXIT_NOFAMILY);
 	}
+	if (ret)
+		die_setup("netlink: %s", strerror(-ret));
+	return nl;
 }
 
 /* ---- printing replies ---- */
@@ -350,9 +134,9 @@ static void print_quoted(const char *s)
 	putchar('"');
 }
 
-static void print_refusal(const struct ack *ack)
+static void print_refusal(const struct fptnl_ack *ack)
 {
-	printf("errno=%s extack=", errno_name(ack->error));
+	printf("errno=%s extack=", fpt_errno_name(ack->error));
 	print_quoted(ack->msg);
 	if (ack->has_offs)
 		printf(" offs=%u", ack->offs);
@@ -363,164 +147,68 @@ static void print_refusal(const struct ack *ack)
 	putchar('\n');
 }
 
-struct parsed {
-	const struct nlattr *tb[FPT_A_MAX + 1];
-	const struct nlattr *pol[FPT_P_MAX + 1];
-	bool has_stat[FPT_NR_COUNTERS];
-	uint64_t stat[FPT_NR_COUNTERS];
-	unsigned int nr_extra;
-	uint16_t extra_type[16];
-	uint64_t extra_val[16];
-};
-
-static int top_attr_cb(const struct nlattr *a, void *data)
-{
-	static const enum mnl_attr_data_type types[FPT_A_MAX + 1] = {
-		[FPT_A_CGROUP_ID] = MNL_TYPE_U64,
-		[FPT_A_CGROUP_PATH] = MNL_TYPE_NUL_STRING,
-		[FPT_A_POLICY] = MNL_TYPE_NESTED,
-		[FPT_A_STATS] = MNL_TYPE_NESTED,
-		[FPT_A_GLOBAL] = MNL_TYPE_FLAG,
-		[FPT_A_ENABLED] = MNL_TYPE_U8,
-		[FPT_A_BACKENDS] = MNL_TYPE_U32,
-		[FPT_A_NR_POLICIES] = MNL_TYPE_U32,
-		[FPT_A_ALL] = MNL_TYPE_FLAG,
-	};
-	struct parsed *p = data;
-	uint16_t type = mnl_attr_get_type(a);
-
-	if (type > FPT_A_MAX || types[type] == MNL_TYPE_UNSPEC)
-		return MNL_CB_OK;	/* newer kernel or padding */
-	if (mnl_attr_validate(a, types[type]) < 0) {
-		warnx_("reply attribute %u malformed", type);
-		return MNL_CB_ERROR;
-	}
-	p->tb[type] = a;
-	return MNL_CB_OK;
-}
-
-static int pol_attr_cb(const struct nlattr *a, void *data)
-{
-	struct parsed *p = data;
-	uint16_t type = mnl_attr_get_type(a);
-
-	if (type > FPT_P_MAX || type == FPT_P_UNSPEC)
-		return MNL_CB_OK;
-	if (mnl_attr_validate(a, type == FPT_P_FLAGS ? MNL_TYPE_U32 :
-				 MNL_TYPE_U8) < 0) {
-		warnx_("reply policy attribute %u malformed", type);
-		return MNL_CB_ERROR;
-	}
-	p->pol[type] = a;
-	return MNL_CB_OK;
-}
-
-static int stat_attr_cb(const struct nlattr *a, void *data)
-{
-	struct parsed *p = data;
-	uint16_t type = mnl_attr_get_type(a);
-	uint64_t v;
-
-	if (type < FPT_S_FIRST)
-		return MNL_CB_OK;	/* padding */
-	if (mnl_attr_validate(a, MNL_TYPE_U64) < 0) {
-		warnx_("reply counter attribute %u malformed", type);
-		return MNL_CB_ERROR;
-	}
-	v = mnl_attr_get_u64(a);
-	if (type <= FPT_S_MAX) {
-		p->has_stat[type - FPT_S_FIRST] = true;
-		p->stat[type - FPT_S_FIRST] = v;
-	} else if (p->nr_extra < 16) {
-		p->extra_type[p->nr_extra] = type;
-		p->extra_val[p->nr_extra++] = v;
-	}
-	return MNL_CB_OK;
-}
-
-static void field_enum_u8(struct line *l, const char *key,
-			  const struct nlattr *a, const char *const *names,
+static void field_enum_u8(struct line *l, const char *key, bool present,
+			  unsigned int v, const char *const *names,
 			  unsigned int nr)
 {
-	unsigned int v;
-
-	if (!a) {
+	if (!present)
 		field(l, "%s=-", key);
-		return;
-	}
-	v = mnl_attr_get_u8(a);
-	if (v < nr)
+	else if (v < nr)
 		field(l, "%s=%s", key, names[v]);
 	else
 		field(l, "%s=%u", key, v);
 }
 
 /* Print one FPT reply message as one key=value line. */
-static int print_cb(const struct nlmsghdr *nlh, void *data)
+static int print_reply(const struct fptnl_reply *r, void *arg)
 {
-	struct parsed p;
 	struct line l = { false };
 	unsigned int i;
 
-	(void)data;
-	memset(&p, 0, sizeof(p));
-	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), top_attr_cb,
-			   &p) < 0)
-		return MNL_CB_ERROR;
-	if (p.tb[FPT_A_POLICY] &&
-	    mnl_attr_parse_nested(p.tb[FPT_A_POLICY], pol_attr_cb, &p) < 0)
-		return MNL_CB_ERROR;
-	if (p.tb[FPT_A_STATS] &&
-	    mnl_attr_parse_nested(p.tb[FPT_A_STATS], stat_attr_cb, &p) < 0)
-		return MNL_CB_ERROR;
-
-	if (p.tb[FPT_A_ENABLED])
-		field(&l, "enabled=%u", mnl_attr_get_u8(p.tb[FPT_A_ENABLED]));
-	if (p.tb[FPT_A_BACKENDS])
-		field(&l, "backends=0x%x",
-		      mnl_attr_get_u32(p.tb[FPT_A_BACKENDS]));
-	if (p.tb[FPT_A_NR_POLICIES])
-		field(&l, "nr_policies=%u",
-		      mnl_attr_get_u32(p.tb[FPT_A_NR_POLICIES]));
-	if (p.tb[FPT_A_CGROUP_ID])
-		field(&l, "cgroup_id=%llu", (unsigned long long)
-		      mnl_attr_get_u64(p.tb[FPT_A_CGROUP_ID]));
-	if (p.tb[FPT_A_CGROUP_ID] || p.tb[FPT_A_CGROUP_PATH])
-		field(&l, "path=%s", p.tb[FPT_A_CGROUP_PATH] ?
-		      mnl_attr_get_str(p.tb[FPT_A_CGROUP_PATH]) : "-");
-	if (p.tb[FPT_A_POLICY]) {
-		field_enum_u8(&l, "mode", p.pol[FPT_P_MODE], mode_names, 3);
-		if (p.pol[FPT_P_DEFRAG])
-			field(&l, "defrag=%u",
-			      mnl_attr_get_u8(p.pol[FPT_P_DEFRAG]));
+	(void)arg;
+	if (r->has_enabled)
+		field(&l, "enabled=%u", r->enabled);
+	if (r->has_backends)
+		field(&l, "backends=0x%x", r->backends);
+	if (r->has_nr_policies)
+		field(&l, "nr_policies=%u", r->nr_policies);
+	if (r->has_cgroup_id)
+		field(&l, "cgroup_id=%llu",
+		      (unsigned long long)r->p.cgroup_id);
+	if (r->has_cgroup_id || r->has_path)
+		field(&l, "path=%s", r->has_path ? r->p.path : "-");
+	if (r->has_policy) {
+		field_enum_u8(&l, "mode", r->has_mode, r->p.mode, mode_names,
+			      3);
+		if (r->has_defrag)
+			field(&l, "defrag=%u", r->p.defrag);
 		else
 			field(&l, "defrag=-");
-		field_enum_u8(&l, "backend", p.pol[FPT_P_BACKEND],
+		field_enum_u8(&l, "backend", r->has_backend, r->p.backend,
 			      backend_names, 3);
-		field_enum_u8(&l, "backend_active",
-			      p.pol[FPT_P_BACKEND_ACTIVE], backend_names, 3);
-		if (p.pol[FPT_P_FLAGS])
-			field(&l, "flags=%u",
-			      mnl_attr_get_u32(p.pol[FPT_P_FLAGS]));
+		field_enum_u8(&l, "backend_active", r->has_backend_active,
+			      r->p.backend_active, backend_names, 3);
+		if (r->has_flags)
+			field(&l, "flags=%u", r->p.flags);
 		else
 			field(&l, "flags=-");
 	}
-	if (p.tb[FPT_A_STATS]) {
+	if (r->has_stats) {
 		for (i = 0; i < FPT_NR_COUNTERS; i++) {
-			if (p.has_stat[i])
-				field(&l, "%s=%llu", counter_names[i],
-				      (unsigned long long)p.stat[i]);
+			if (r->has_stat[i])
+				field(&l, "%s=%llu", fpt_counter_name(i),
+				      (unsigned long long)r->p.stats[i]);
 			else
-				field(&l, "%s=-", counter_names[i]);
+				field(&l, "%s=-", fpt_counter_name(i));
 		}
-		for (i = 0; i < p.nr_extra; i++)
-			field(&l, "stat_%u=%llu", p.extra_type[i],
-			      (unsigned long long)p.extra_val[i]);
+		for (i = 0; i < r->nr_extra; i++)
+			field(&l, "stat_%u=%llu", r->extra_type[i],
+			      (unsigned long long)r->extra_val[i]);
 	}
 	if (!l.started)
 		field(&l, "empty=1");
 	putchar('\n');
-	return MNL_CB_OK;
+	return 0;
 }
 
 /* ---- capabilities ---- */
@@ -559,7 +247,7 @@ static char *cgroup_arg_path(const char *path)
 	char mnt[1024], root[1024], *out;
 	size_t ml;
 
-	if (cgroup_mount(true, mnt, sizeof(mnt), root, sizeof(root)) == 0) {
+	if (fpt_cgroup2_mount_root(mnt, sizeof(mnt), root, sizeof(root)) == 0) {
 		ml = strlen(mnt);
 		if (!strncmp(path, mnt, ml) &&
 		    (path[ml] == '/' || path[ml] == 0)) {
@@ -589,7 +277,7 @@ static bool tmpcg_make(struct tmpcg *t, const char *tag)
 	char mnt[1024], root[1024];
 	struct stat st;
 
-	if (cgroup_mount(true, mnt, sizeof(mnt), root, sizeof(root)))
+	if (fpt_cgroup2_mount_root(mnt, sizeof(mnt), root, sizeof(root)))
 		return false;
 	snprintf(t->dir, sizeof(t->dir), "%s/fpt-nl-raw.%d.%s", mnt,
 		 (int)getpid(), tag);
@@ -621,27 +309,6 @@ struct args {
 	int64_t flags;
 };
 
-/*
- * Start a nest with NLA_F_NESTED set: strict validation (the default for
- * new generic netlink families) refuses nests without it, and libmnl's
- * mnl_attr_nest_start() does not set it.
- */
-static struct nlattr *nest_start(struct nlmsghdr *nlh, uint16_t type)
-{
-	struct nlattr *nest = mnl_attr_nest_start(nlh, type);
-
-	nest->nla_type |= NLA_F_NESTED;
-	return nest;
-}
-
-static void put_cgroup(struct nlmsghdr *nlh, const struct args *a)
-{
-	if (a->have_id)
-		mnl_attr_put_u64(nlh, FPT_A_CGROUP_ID, a->id);
-	if (a->have_path)
-		mnl_attr_put_strz(nlh, FPT_A_CGROUP_PATH, a->path);
-}
-
 static int lookup(const char *s, const char *const *names, unsigned int nr,
 		  const char *opt)
 {
@@ -653,74 +320,103 @@ static int lookup(const char *s, const char *const *names, unsigned int nr,
 	die_setup("%s: unknown value '%s' (see --help)", opt, s);
 }
 
-/* Send a request and report; returns the exit code. */
-static int request(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
-		   bool print_ok)
+/*
+ * Report the outcome of a request; returns the exit code.  A local
+ * failure (not the kernel's refusal) is a setup error.
+ */
+static int outcome(struct fptnl *nl, int ret, bool print_ok)
 {
-	struct ack ack;
+	const struct fptnl_ack *ack = fptnl_ack(nl);
 
-	if (nl_talk(nl, nlh, cb, NULL, &ack)) {
-		print_refusal(&ack);
+	if (ret && fptnl_kernel_error(nl)) {
+		print_refusal(ack);
 		return EXIT_REFUSED;
 	}
+	if (ret)
+		die_setup("netlink: %s", ret == -EBADMSG ?
+			  "bad netlink reply: malformed" : strerror(-ret));
 	if (print_ok) {
 		printf("ok");
-		if (ack.msg[0]) {
+		if (ack->msg[0]) {
 			printf(" extack=");
-			print_quoted(ack.msg);
+			print_quoted(ack->msg);
 		}
 		putchar('\n');
 	}
 	return EXIT_OK;
 }
 
-static int cmd_set(struct nl *nl, const struct args *a)
+/* The cgroup reference of the arguments; NULL if none was given. */
+static const struct fpt_cgroup_ref *cgroup_ref(const struct args *a,
+					       struct fpt_cgroup_ref *ref)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	struct nlattr *nest;
-
-	nlh = msg_start(buf, nl->family, NLM_F_ACK, FPT_CMD_POLICY_SET,
-			FPT_GENL_VERSION);
-	put_cgroup(nlh, a);
-	nest = nest_start(nlh, FPT_A_POLICY);
-	mnl_attr_put_u8(nlh, FPT_P_MODE, (uint8_t)a->mode);
-	if (a->defrag >= 0)
-		mnl_attr_put_u8(nlh, FPT_P_DEFRAG, (uint8_t)a->defrag);
-	if (a->backend >= 0)
-		mnl_attr_put_u8(nlh, FPT_P_BACKEND, (uint8_t)a->backend);
-	if (a->flags >= 0)
-		mnl_attr_put_u32(nlh, FPT_P_FLAGS, (uint32_t)a->flags);
-	mnl_attr_nest_end(nlh, nest);
-	return request(nl, nlh, NULL, true);
+	ref->id = a->have_id ? a->id : 0;
+	ref->path = a->have_path ? a->path : NULL;
+	return a->have_id || a->have_path ? ref : NULL;
 }
 
-static int cmd_del(struct nl *nl, const struct args *a)
+/*
+ * --cgroup-id 0 names no cgroup in libfptnl's terms (ids start at 1), but
+ * the kernel must still see the attribute and refuse it: send those
+ * requests as built here.
+ */
+static int cmd_id0(struct fptnl *nl, const struct args *a, uint8_t cmd,
+		   uint16_t flags, bool print_ok)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
+	char buf[FPTNL_MSG_BUF];
+	struct nlmsghdr *nlh = fptnl_msg_start(nl, buf, cmd, flags);
 
-	nlh = msg_start(buf, nl->family, NLM_F_ACK, FPT_CMD_POLICY_DEL,
-			FPT_GENL_VERSION);
-	put_cgroup(nlh, a);
+	mnl_attr_put_u64(nlh, FPT_A_CGROUP_ID, 0);
+	if (a->have_path)
+		mnl_attr_put_strz(nlh, FPT_A_CGROUP_PATH, a->path);
+	if (cmd == FPT_CMD_POLICY_SET) {
+		struct nlattr *nest = fptnl_nest_start(nlh, FPT_A_POLICY);
+
+		mnl_attr_put_u8(nlh, FPT_P_MODE, (uint8_t)a->mode);
+		mnl_attr_nest_end(nlh, nest);
+	}
+	return outcome(nl, fptnl_talk(nl, nlh, NULL, NULL), print_ok);
+}
+
+static int cmd_set(struct fptnl *nl, const struct args *a)
+{
+	struct fpt_cgroup_ref ref;
+
+	if (a->have_id && !a->id)
+		return cmd_id0(nl, a, FPT_CMD_POLICY_SET, NLM_F_ACK, true);
+	/* unset options are the kernel's defaults: 0, auto, 0 */
+	return outcome(nl, fptnl_policy_set(nl, cgroup_ref(a, &ref),
+					    (uint8_t)a->mode,
+					    a->defrag >= 0 ? (uint8_t)a->defrag : 0,
+					    a->backend >= 0 ? (uint8_t)a->backend :
+							      FPT_BACKEND_AUTO,
+					    a->flags >= 0 ? (uint32_t)a->flags : 0),
+		       true);
+}
+
+static int cmd_del(struct fptnl *nl, const struct args *a)
+{
+	struct fpt_cgroup_ref ref;
+
 	if (a->all)
-		mnl_attr_put(nlh, FPT_A_ALL, 0, NULL);
-	return request(nl, nlh, NULL, true);
+		return outcome(nl, fptnl_policy_del_all(nl), true);
+	if (a->have_id && !a->id)
+		return cmd_id0(nl, a, FPT_CMD_POLICY_DEL, NLM_F_ACK, true);
+	return outcome(nl, fptnl_policy_del(nl, cgroup_ref(a, &ref)), true);
 }
 
-static int cmd_get(struct nl *nl, const struct args *a, uint8_t cmd)
+static int cmd_get(struct fptnl *nl, const struct args *a, uint8_t cmd)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	bool one = a->have_id || a->have_path;
-	struct nlmsghdr *nlh;
+	struct fpt_cgroup_ref ref;
 
+	if (a->have_id && !a->id)
+		return cmd_id0(nl, a, cmd, NLM_F_ACK, false);
 	/* POLICY_GET without a cgroup dumps; STATS_GET without is global */
-	nlh = msg_start(buf, nl->family,
-			(one || cmd == FPT_CMD_STATS_GET) ? NLM_F_ACK :
-							     NLM_F_DUMP,
-			cmd, FPT_GENL_VERSION);
-	put_cgroup(nlh, a);
-	return request(nl, nlh, print_cb, false);
+	return outcome(nl, fptnl_query(nl, cmd, cgroup_ref(a, &ref),
+				       !one && cmd == FPT_CMD_POLICY_GET,
+				       print_reply, NULL),
+		       false);
 }
 
 static const char *const raw_cases[] = {
@@ -730,15 +426,14 @@ static const char *const raw_cases[] = {
 };
 #define NR_RAW (sizeof(raw_cases) / sizeof(raw_cases[0]))
 
-static int cmd_raw(struct nl *nl, const char *name)
+static int cmd_raw(struct fptnl *nl, const char *name)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[FPTNL_MSG_BUF];
 	struct tmpcg ta = { .made = false }, tb = { .made = false };
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
-	struct ack ack;
 	int c = lookup(name, raw_cases, NR_RAW, "raw");
-	int ret;
+	int ret, r;
 
 	bool need_a = c != 0 && c != 8 && c != 9, need_b = c == 10;
 
@@ -751,8 +446,7 @@ static int cmd_raw(struct nl *nl, const char *name)
 		die_setup("raw: cannot make temporary cgroups under the "
 			  "cgroup2 mount: %s", strerror(e));
 	}
-	nlh = msg_start(buf, nl->family, NLM_F_ACK, FPT_CMD_POLICY_SET,
-			FPT_GENL_VERSION);
+	nlh = fptnl_msg_start(nl, buf, FPT_CMD_POLICY_SET, NLM_F_ACK);
 	/* the cgroup */
 	switch (c) {
 	case 0:			/* no-cgroup */
@@ -777,7 +471,7 @@ static int cmd_raw(struct nl *nl, const char *name)
 	if (c == 4)		/* unknown-attr */
 		mnl_attr_put_u32(nlh, FPT_A_MAX + 1, 0);
 	/* the policy */
-	nest = nest_start(nlh, FPT_A_POLICY);
+	nest = fptnl_nest_start(nlh, FPT_A_POLICY);
 	if (c != 7)		/* missing-mode */
 		mnl_attr_put_u8(nlh, FPT_P_MODE, c == 1 ? 99 : FPT_MODE_ON);
 	else
@@ -790,9 +484,14 @@ static int cmd_raw(struct nl *nl, const char *name)
 		mnl_attr_put_u32(nlh, FPT_P_MAX + 1, 0);
 	mnl_attr_nest_end(nlh, nest);
 
-	if (nl_talk(nl, nlh, NULL, NULL, &ack)) {
-		print_refusal(&ack);
+	r = fptnl_talk(nl, nlh, NULL, NULL);
+	if (r && fptnl_kernel_error(nl)) {
+		print_refusal(fptnl_ack(nl));
 		ret = EXIT_OK;
+	} else if (r) {
+		tmpcg_remove(&ta);
+		tmpcg_remove(&tb);
+		die_setup("netlink: %s", strerror(-r));
 	} else {
 		struct tmpcg *t[2] = { &ta, &tb };
 		int i;
@@ -801,12 +500,10 @@ static int cmd_raw(struct nl *nl, const char *name)
 		ret = EXIT_FAILED;
 		/* undo whatever policy got made */
 		for (i = 0; i < 2; i++) {
-			if (!t[i]->made)
-				continue;
-			nlh = msg_start(buf, nl->family, NLM_F_ACK,
-					FPT_CMD_POLICY_DEL, FPT_GENL_VERSION);
-			mnl_attr_put_u64(nlh, FPT_A_CGROUP_ID, t[i]->id);
-			nl_talk(nl, nlh, NULL, NULL, &ack);
+			struct fpt_cgroup_ref ref = { .id = t[i]->id };
+
+			if (t[i]->made)
+				fptnl_policy_del(nl, &ref);
 		}
 	}
 	tmpcg_remove(&ta);
@@ -836,7 +533,7 @@ int main(int argc, char **argv)
 			  .flags = -1 };
 	bool drop = false;
 	const char *cmd, *raw = NULL;
-	struct nl nl;
+	struct fptnl *nl;
 	uint64_t v;
 	int c, cargc, ret;
 	char **cargv;
@@ -927,18 +624,18 @@ int main(int argc, char **argv)
 
 	if (drop)
 		drop_net_admin();
-	nl_open(&nl);
+	nl = nl_open();
 	if (!strcmp(cmd, "set"))
-		ret = cmd_set(&nl, &a);
+		ret = cmd_set(nl, &a);
 	else if (!strcmp(cmd, "del"))
-		ret = cmd_del(&nl, &a);
+		ret = cmd_del(nl, &a);
 	else if (!strcmp(cmd, "get"))
-		ret = cmd_get(&nl, &a, FPT_CMD_POLICY_GET);
+		ret = cmd_get(nl, &a, FPT_CMD_POLICY_GET);
 	else if (!strcmp(cmd, "stats"))
-		ret = cmd_get(&nl, &a, FPT_CMD_STATS_GET);
+		ret = cmd_get(nl, &a, FPT_CMD_STATS_GET);
 	else
-		ret = cmd_raw(&nl, raw);
-	mnl_socket_close(nl.sk);
+		ret = cmd_raw(nl, raw);
+	fptnl_close(nl);
 	free(a.path);
 	return ret;
 }
