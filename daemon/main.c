@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fptd: keeps fpt's policies in the kernel, reports on them.
+ *
+ *   fptd [-c FILE] [-v]      run (in the foreground; systemd Type=notify)
+ *   fptd --check [-c FILE]   read the configuration and policies, say
+ *                            what is wrong (file:line), exit 0 or 1
+ *
+ * SIGHUP reloads the configuration (a broken one is refused and the last
+ * good one kept); SIGTERM stops fptd, leaving the module loaded and its
+ * policies in place (clear_policies_on_exit = yes removes fptd's).
+ */
+#define _GNU_SOURCE
+#include "fptd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "../lib/cgpath.h"
+
+#define MID_CONFIG_ERROR	"51e2341b28fa4612b4b84fe2dbbd5b67"
+
+void fptd_status(struct fptd *d)
+{
+	static char last[1024];
+	char s[1024], rate[32];
+	unsigned int st[FPTD_POL_NR] = { 0 };
+	size_t i, used;
+
+	for (i = 0; i < d->nent; i++)
+		st[d->ent[i].state]++;
+	if (!d->module_up) {
+		used = (size_t)snprintf(s, sizeof(s),
+					"Waiting for the fpt module: %s; %zu policies to set when it is loaded",
+					d->module_why[0] ? d->module_why : "not loaded",
+					d->nent);
+	} else {
+		if (d->last_global_rate.valid)
+			snprintf(rate, sizeof(rate), "%.1f%%",
+				 d->last_global_rate.rate * 100);
+		else
+			snprintf(rate, sizeof(rate), "n/a");
+		used = (size_t)snprintf(s, sizeof(s), "%u of %zu policies set",
+					st[FPTD_POL_APPLIED], d->nent);
+		if (st[FPTD_POL_WAITING] && used < sizeof(s))
+			used += (size_t)snprintf(s + used, sizeof(s) - used,
+						 ", %u waiting for their cgroup",
+						 st[FPTD_POL_WAITING]);
+		if (st[FPTD_POL_REFUSED] && used < sizeof(s))
+			used += (size_t)snprintf(s + used, sizeof(s) - used,
+						 ", %u refused by the module",
+						 st[FPTD_POL_REFUSED]);
+		if (st[FPTD_POL_OVERRIDDEN] && used < sizeof(s))
+			used += (size_t)snprintf(s + used, sizeof(s) - used,
+						 ", %u changed outside fptd",
+						 st[FPTD_POL_OVERRIDDEN]);
+		if (used < sizeof(s))
+			used += (size_t)snprintf(s + used, sizeof(s) - used,
+						 "; fallback %s, order-4 unusable index %.2f",
+						 rate, d->last_index);
+	}
+	if (!d->config_ok && used < sizeof(s))
+		snprintf(s + used, sizeof(s) - used,
+			 "; configuration error (see the journal): running the last good one");
+	if (!strcmp(s, last))
+		return;
+	snprintf(last, sizeof(last), "%s", s);
+	sd_notifyf(0, "STATUS=%s", s);
+}
+
+/* The entries from files + runtime, keeping what is known of each. */
+int fptd_rebuild(struct fptd *d)
+{
+	struct fptd_policy_set eff = { 0 };
+	struct fptd_entry *ne;
+	size_t i, k;
+
+	if (fptd_policy_merge(&d->files, &d->runtime, &eff))
+		return -ENOMEM;
+	ne = calloc(eff.n ? eff.n : 1, sizeof(*ne));
+	if (!ne) {
+		fptd_policy_set_free(&eff);
+		return -ENOMEM;
+	}
+	for (i = 0; i < eff.n; i++) {
+		struct fptd_entry *e = &ne[i], *old = NULL;
+
+		e->pol = eff.v[i];	/* takes the strings */
+		for (k = 0; k < d->nent; k++)
+			if (!strcmp(d->ent[k].pol.path, e->pol.path)) {
+				old = &d->ent[k];
+				break;
+			}
+		if (old) {
+			e->state = old->state;
+			e->applied_id = old->applied_id;
+			e->refused_id = old->refused_id;
+			e->refused_errno = old->refused_errno;
+			e->foreign = old->foreign;
+			e->dirty = old->dirty;
+			memcpy(e->why, old->why, sizeof(e->why));
+			if (!fptd_policy_same(&e->pol, &old->pol))
+				e->dirty = true;
+			old->pol.mode = 0xff;	/* mark: carried over */
+		} else {
+			e->state = d->module_up ? FPTD_POL_WAITING :
+						  FPTD_POL_NO_MODULE;
+			e->dirty = true;
+		}
+	}
+	for (k = 0; k < d->nent; k++) {
+		if (d->ent[k].pol.mode != 0xff)
+			fptd_entry_drop(d, &d->ent[k]);
+		free(d->ent[k].pol.path);
+		free(d->ent[k].pol.file);
+	}
+	free(d->ent);
+	free(eff.v);
+	d->ent = ne;
+	d->nent = eff.n;
+	fptd_cgwatch_sync(d);
+	fptd_reconcile(d);
+	return 0;
+}
+
+static void log_config_errors(const struct fptd_errors *err, bool fatal)
+{
+	char *copy = strdup(err->text), *line, *save = NULL;
+
+	sd_journal_send("MESSAGE=%s configuration: %s",
+			fatal ? "cannot start with this" : "refused the new",
+			err->text,
+			"MESSAGE_ID=%s", MID_CONFIG_ERROR,
+			"PRIORITY=%d", LOG_ERR,
+			"FPT_EVENT=config_error",
+			"FPT_CONFIG_FILE=%s", err->first_file,
+			"FPT_CONFIG_LINE=%d", err->first_line,
+			"FPT_CONFIG_ERRORS=%d", err->n,
+			NULL);
+	if (fptd_log_to_journal() || !copy) {
+		free(copy);
+		return;		/* the entry above says it all */
+	}
+	for (line = strtok_r(copy, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		fptd_log(LOG_ERR, "%s", line);
+	free(copy);
+}
+
+static void reload(struct fptd *d)
+{
+	struct fptd_settings *ns = malloc(sizeof(*ns));
+	struct fptd_policy_set nfiles = { 0 };
+	struct fptd_errors *err = calloc(1, sizeof(*err));
+	unsigned int old_interval = d->set.interval;
+	size_t i;
+	int ret;
+
+	if (!ns || !err) {
+		free(ns);
+		free(err);
+		return;
+	}
+	sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
+	*ns = d->set;
+	ret = fptd_config_load(d->conf_path, d->cgroup_root, ns, &nfiles, err);
+	if (ret) {
+		d->config_ok = false;
+		fptd_log(LOG_ERR, "reload refused: fptd keeps running with the last good configuration (%zu policies)",
+			 d->files.n);
+		log_config_errors(err, false);
+		goto out;
+	}
+	/* these are used once, at start */
+	if (strcmp(ns->control_socket, d->set.control_socket) ||
+	    strcmp(ns->state_dir, d->set.state_dir) ||
+	    strcmp(ns->cgroup_root, d->set.cgroup_root))
+		fptd_log(LOG_WARNING, "control_socket, state_dir and cgroup_root take effect at the next start of fptd");
+	memcpy(ns->control_socket, d->set.control_socket,
+	       sizeof(ns->control_socket));
+	memcpy(ns->state_dir, d->set.state_dir, sizeof(ns->state_dir));
+	memcpy(ns->cgroup_root, d->set.cgroup_root, sizeof(ns->cgroup_root));
+	d->set = *ns;
+	fptd_policy_set_free(&d->files);
+	d->files = nfiles;
+	d->config_ok = true;
+	d->prom_warned = false;
+	/* a reload asserts every policy again, also ones changed by hand */
+	for (i = 0; i < d->nent; i++) {
+		d->ent[i].dirty = true;
+		d->ent[i].foreign = false;
+	}
+	fptd_rebuild(d);
+	if (d->set.interval != old_interval)
+		fptd_report_reschedule(d);
+	fptd_log(LOG_INFO, "configuration reloaded: %zu policies (%zu from files, %zu from fptctl)",
+		 d->nent, d->files.n, d->runtime.n);
+	/* not loaded yet: try again now */
+	if (!d->module_up && d->retry_src) {
+		d->retry_delay = 0;
+		sd_event_source_set_time_relative(d->retry_src, 0);
+		sd_event_source_set_enabled(d->retry_src, SD_EVENT_ONESHOT);
+	}
+out:
+	sd_notify(0, "READY=1");
+	fptd_status(d);
+	free(ns);
+	free(err);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si,
+		     void *arg)
+{
+	struct fptd *d = arg;
+
+	(void)s;
+	if (si->ssi_signo == SIGHUP) {
+		fptd_log(LOG_INFO, "SIGHUP: reloading %s", d->conf_path);
+		reload(d);
+		return 0;
+	}
+	fptd_log(LOG_INFO, "%s: stopping", strsignal((int)si->ssi_signo));
+	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+	sd_event_exit(d->ev, 0);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fptd [-c FILE] [-v]      run (foreground; for systemd)\n"
+		"       fptd --check [-c FILE]   check the configuration and policies\n"
+		"  -c, --config=FILE   daemon configuration (default " FPTD_CONF_DEFAULT ")\n"
+		"  -v, --verbose       debug messages\n"
+		"      --version       print the version\n");
+}
+
+static void free_all(struct fptd *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nent; i++) {
+		free(d->ent[i].pol.path);
+		free(d->ent[i].pol.file);
+	}
+	free(d->ent);
+	free(d->prev);
+	fptd_policy_set_free(&d->files);
+	fptd_policy_set_free(&d->runtime);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static struct fptd dd;
+	struct fptd *d = &dd;
+	struct fptd_errors *err;
+	char root[FPTD_PATH_MAX];
+	struct stat st;
+	sigset_t ss;
+	int c, ret;
+
+	d->conf_path = FPTD_CONF_DEFAULT;
+	d->ino_fd = d->ctl_fd = d->compact_efd = -1;
+	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d->conf_path = optarg;
+			break;
+		case 'C':
+			d->check_only = true;
+			break;
+		case 'v':
+			d->verbose = true;
+			break;
+		case 'V':
+			printf("fptd %s (fpt genl version %d)\n", FPTD_VERSION,
+			       FPT_GENL_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	fptd_log_init(d->verbose);
+
+	if (fpt_cgroup2_mount(root, sizeof(root)))
+		snprintf(root, sizeof(root), "/sys/fs/cgroup");
+	err = calloc(1, sizeof(*err));
+	if (!err)
+		return 1;
+	fptd_settings_default(&d->set);
+	ret = fptd_config_load(d->conf_path, root, &d->set, &d->files, err);
+	if (ret) {
+		if (d->check_only) {
+			fprintf(stderr, "%s\n", err->text);
+		} else {
+			log_config_errors(err, true);
+			sd_notifyf(0, "STATUS=Configuration error: %s:%d",
+				   err->first_file, err->first_line);
+		}
+		free(err);
+		return 1;
+	}
+	free(err);
+	d->config_ok = true;
+	if (d->set.cgroup_root[0])
+		memcpy(d->cgroup_root, d->set.cgroup_root, sizeof(d->cgroup_root));
+	else
+		memcpy(d->cgroup_root, root, sizeof(d->cgroup_root));
+	if (d->check_only) {
+		printf("%s: OK; %zu policies in %s\n", d->conf_path, d->files.n,
+		       d->set.policy_dir);
+		free_all(d);
+		return 0;
+	}
+	if (stat(d->cgroup_root, &st) || !S_ISDIR(st.st_mode)) {
+		fptd_log(LOG_ERR, "cgroup root %s: %s (is cgroup2 mounted? set [daemon] cgroup_root)",
+			 d->cgroup_root, strerror(errno ? errno : ENOTDIR));
+		return 1;
+	}
+	fptd_state_load(d);
+	fptd_log(LOG_INFO, "fptd %s starting: %zu policies from %s, %zu from fptctl; cgroups under %s",
+		 FPTD_VERSION, d->files.n, d->set.policy_dir, d->runtime.n,
+		 d->cgroup_root);
+
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = sd_event_default(&d->ev);
+	if (ret < 0) {
+		fptd_log(LOG_ERR, "sd-event: %s", strerror(-ret));
+		return 1;
+	}
+	sd_event_add_signal(d->ev, NULL, SIGTERM, on_signal, d);
+	sd_event_add_signal(d->ev, NULL, SIGINT, on_signal, d);
+	sd_event_add_signal(d->ev, NULL, SIGHUP, on_signal, d);
+	ret = sd_event_set_watchdog(d->ev, true);
+	if (ret > 0)
+		fptd_log(LOG_DEBUG, "systemd watchdog enabled");
+
+	snprintf(d->module_why, sizeof(d->module_why), "not checked yet");
+	ret = fptd_rebuild(d);
+	if (!ret)
+		ret = fptd_cgwatch_start(d);
+	if (!ret) {
+		ret = fptd_control_start(d);
+		if (ret)
+			fptd_log(LOG_ERR, "cannot open the control socket %s: %s",
+				 d->set.control_socket, strerror(-ret));
+	}
+	if (!ret)
+		ret = fptd_kernel_start(d);
+	if (!ret)
+		ret = fptd_report_start(d);
+	if (ret) {
+		fptd_log(LOG_ERR, "cannot start: %s", strerror(-ret));
+		sd_notifyf(0, "STATUS=Failed to start: %s", strerror(-ret));
+	} else {
+		ret = sd_event_loop(d->ev);
+		if (ret < 0)
+			fptd_log(LOG_ERR, "event loop: %s", strerror(-ret));
+	}
+	fptd_report_stop(d);
+	fptd_control_stop(d);
+	fptd_kernel_stop(d);
+	fptd_cgwatch_stop(d);
+	sd_event_unref(d->ev);
+	free_all(d);
+	fptd_log(LOG_INFO, "stopped%s", d->set.clear_on_exit ? "" :
+		 " (the module and its policies stay in place)");
+	return ret < 0 ? 1 : 0;
+}
