@@ -17,9 +17,12 @@ KDIR    ?= /lib/modules/$(shell uname -r)/build
 DESTDIR ?=
 PREFIX  ?= /usr/local
 
-.PHONY: all module guest deps check demo install install-module install-tools clean distclean
+.PHONY: all module guest fpt-sim deps check demo install install-module install-tools clean distclean
 
-all: module guest
+all: module guest fpt-sim
+
+fpt-sim:
+	$(MAKE) -C tools/fpt-sim
 
 module:
 	@if [ -d "$(KDIR)" ]; then \
@@ -53,6 +56,7 @@ install-tools:
 	@if [ -f tools/Makefile ]; then \
 		$(MAKE) -C tools install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX); \
 	fi
+	$(MAKE) -C tools/fpt-sim install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
 clean:
 	@if [ -f module/Makefile ]; then \
@@ -61,6 +65,7 @@ clean:
 	fi
 	@if [ -f tests/guest/Makefile ]; then $(MAKE) -C tests/guest clean; fi
 	@if [ -f tools/Makefile ]; then $(MAKE) -C tools clean; fi
+	$(MAKE) -C tools/fpt-sim clean
 	rm -rf build/vm build/guest build/tmp
 
 distclean: clean

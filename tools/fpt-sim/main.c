@@ -60,8 +60,10 @@ static const char usage[] =
 "              adjacent (rank = address order), so T entries of n pages hold\n"
 "              the hottest T x n pages: miss = 1 - H(min(Tn, N), S) / H(N, S),\n"
 "              N = W / 4 KiB pages, H = generalised harmonic number.\n"
-"  Walk cost per access = walk rate x memory references per walk; no page\n"
-"  walk caches are modelled (every level is a memory reference).\n"
+"  T is the TLB's entry count (L1 or L2).  Walk cost per access = walk\n"
+"  rate x memory references per walk (the tables show it per 1000\n"
+"  accesses); no page-walk caches are modelled (each level is a memory\n"
+"  reference).\n"
 "\n"
 "Page-table model (48-bit VA, 4 levels of 9 bits; radix node = 4 KiB,\n"
 "folded node = 2^18 x 8 B = 2 MiB, allocated whole however sparse; the root\n"
@@ -84,7 +86,10 @@ static const char usage[] =
 "*-ideal = distinct aligned regions with a present page (all contiguous).\n"
 "Accesses range over the present bytes W; with E entries the reach is\n"
 "taken as T x W/E (entries equally likely resident): uniform gives\n"
-"max(0, 1 - T/E).  Only uniform and sequential apply.\n";
+"max(0, 1 - T/E).  Only uniform and sequential apply.  The 2m and 64k+2m\n"
+"rows mix 4K and 2M leaves, so no layout walk cost is given for them.\n"
+"PAGEMAP_SCAN (Linux 6.7+) skips unpopulated ranges; set\n"
+"FPT_SIM_NO_PAGEMAP_SCAN=1 to read every pagemap entry instead.\n";
 
 static void die_usage(const char *msg, const char *arg)
 {
