@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+/* lib/cgpath.c: cgroup name normalisation (pure) and the id of a dir. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cgpath.h"
+
+#define MNT "/sys/fs/cgroup"
+
+static void ok(const char *mnt, const char *name, const char *want)
+{
+	char out[256];
+	int r = fpt_cgroup_normalise(mnt, name, out, sizeof(out));
+
+	if (r)
+		fail_msg("normalise(%s, %s) = %d, want \"%s\"", mnt, name, r,
+			 want);
+	assert_string_equal(out, want);
+}
+
+static void bad(const char *mnt, const char *name, int want)
+{
+	char out[256];
+
+	assert_int_equal(fpt_cgroup_normalise(mnt, name, out, sizeof(out)),
+			 want);
+}
+
+static void relative(void **state)
+{
+	(void)state;
+	ok(MNT, "db", "db");
+	ok(MNT, "system.slice/postgresql.service",
+	   "system.slice/postgresql.service");
+	ok(MNT, "db/", "db");
+	ok(MNT, "./db/./x", "db/x");
+	ok(MNT, "a b/c", "a b/c");		/* spaces are legal names */
+	ok(MNT, "...", "...");			/* not a dot-dot */
+	ok(MNT, "..x/y..", "..x/y..");
+}
+
+static void absolute(void **state)
+{
+	(void)state;
+	ok(MNT, "/sys/fs/cgroup/db", "db");
+	ok(MNT, "/sys/fs/cgroup/system.slice/x.service/", "system.slice/x.service");
+	ok(MNT, "/sys/fs/cgroup", "");
+	ok(MNT, "/sys/fs/cgroup/", "");
+	ok(MNT "/", "/sys/fs/cgroup/db", "db");	/* mount with a slash */
+	ok("/", "/db/x", "db/x");		/* cgroup2 mounted at / */
+	ok("/", "/", "");
+	ok("/sys/fs/cgroup/unified", "/sys/fs/cgroup/unified/a", "a");
+}
+
+static void rejected(void **state)
+{
+	(void)state;
+	bad(MNT, "", -EINVAL);
+	bad(MNT, NULL, -EINVAL);
+	bad(MNT, "..", -EINVAL);
+	bad(MNT, "db/../etc", -EINVAL);
+	bad(MNT, "db//x", -EINVAL);
+	bad(MNT, "/sys/fs/cgroup/../x", -EINVAL);
+	bad(MNT, "/sys/fs/cgroupx/db", -EINVAL);	/* not under the mount */
+	bad(MNT, "/sys/fs", -EINVAL);
+	bad(MNT, "/db", -EINVAL);
+	bad(MNT, "/sys/fs/cgroup//db", -EINVAL);
+	bad(NULL, "/sys/fs/cgroup/db", -EINVAL);
+	bad("relative", "/x", -EINVAL);
+}
+
+static void too_long(void **state)
+{
+	char out[8];
+
+	(void)state;
+	assert_int_equal(fpt_cgroup_normalise(MNT, "abcdefg", out, 8), 0);
+	assert_string_equal(out, "abcdefg");
+	assert_int_equal(fpt_cgroup_normalise(MNT, "abcdefgh", out, 8),
+			 -ENAMETOOLONG);
+	assert_int_equal(fpt_cgroup_normalise(MNT, "abc/defg", out, 8),
+			 -ENAMETOOLONG);
+}
+
+static void dir_and_id(void **state)
+{
+	char buf[64], tmp[] = "/tmp/fpt-cgpath.XXXXXX";
+	struct stat st;
+	uint64_t id = 0;
+
+	(void)state;
+	assert_int_equal(fpt_cgroup_dir(MNT, "", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, MNT);
+	assert_int_equal(fpt_cgroup_dir(MNT, "db", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, MNT "/db");
+	assert_int_equal(fpt_cgroup_dir("/", "db", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/db");
+	assert_int_equal(fpt_cgroup_dir(MNT, "db", buf, 8), -ENAMETOOLONG);
+	/* any directory stands in for a cgroup: its inode is the id */
+	assert_non_null(mkdtemp(tmp));
+	assert_int_equal(stat(tmp, &st), 0);
+	assert_int_equal(fpt_cgroup_id("/tmp", tmp + 5, &id), 0);
+	assert_int_equal(id, st.st_ino);
+	assert_int_equal(fpt_cgroup_id("/tmp", "fpt-cgpath-none", &id),
+			 -ENOENT);
+	rmdir(tmp);
+}
+
+static void mount_found(void **state)
+{
+	char mnt[256], root[256];
+	int r;
+
+	(void)state;
+	/* the machine may have no cgroup2: only the contract is checked */
+	r = fpt_cgroup2_mount_root(mnt, sizeof(mnt), root, sizeof(root));
+	if (r == 0) {
+		assert_true(mnt[0] == '/');
+		assert_true(root[0] == '/');
+	} else {
+		assert_int_equal(r, -ENOENT);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(relative),
+		cmocka_unit_test(absolute),
+		cmocka_unit_test(rejected),
+		cmocka_unit_test(too_long),
+		cmocka_unit_test(dir_and_id),
+		cmocka_unit_test(mount_found),
+	};
+
+	return cmocka_run_group_tests_name("cgpath", tests, NULL, NULL);
+}
