@@ -27,6 +27,7 @@
 gfp_t fpt_folio_gfp(gfp_t gfp, bool defrag)
 {
 	/* defrag: direct compaction once, like THP "defer+madvise" */
+	gfp |= __GFP_NOMEMALLOC;
 	return defrag ? gfp | __GFP_DIRECT_RECLAIM | __GFP_NORETRY :
 			gfp & ~__GFP_RECLAIM;
 }

@@ -369,11 +369,16 @@ bool fpt_memcg_has_room(struct mm_struct *mm)
 #endif
 }
 
+/*
+ * The block is speculative, like a THP: it never dips into the reserves
+ * (__GFP_NOMEMALLOC; without it, an allocation that may not reclaim is
+ * treated as atomic, takes ALLOC_NON_BLOCK and eats the min watermark).
+ * defrag: one round of direct compaction/reclaim; else no reclaim at all.
+ */
 static gfp_t fpt_block_gfp(bool defrag)
 {
-	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NOWARN;
+	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NOMEMALLOC | __GFP_NOWARN;
 
-	/* defrag: one round of direct compaction/reclaim, as THP "defer" */
 	return defrag ? gfp | __GFP_NORETRY : gfp & ~__GFP_RECLAIM;
 }
 
