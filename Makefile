@@ -1,10 +1,13 @@
 # fpt: top-level targets.
 #
 #   make            build the module against KDIR (default: the running
-#                   kernel's headers, if installed) and the guest programs
+#                   kernel's headers, if installed), lib/libfpt.a, fptctl
+#                   (tools/), fpt-sim and the guest programs
 #   make deps       install the host packages (Debian 12; apt, needs root/sudo)
-#   make check      the test suite: module + tests in qemu guests running
-#                   Debian's 6.1 and 6.12 kernels (tests/vm/check.sh)
+#   make check      the test suite: the unit tests (tests/unit, cmocka with
+#                   sanitizers), then module + tests in qemu guests running
+#                   Debian's 6.1 and 6.12 kernels (tests/vm/check.sh); the
+#                   last line counts both
 #   make demo       boot the same guests and run the demo script
 #   make install    install the module (and the tools, once there are any)
 #   make clean      remove build products (keeps the downloaded kernels)
@@ -17,9 +20,15 @@ KDIR    ?= /lib/modules/$(shell uname -r)/build
 DESTDIR ?=
 PREFIX  ?= /usr/local
 
-.PHONY: all module guest fpt-sim deps check demo install install-module install-tools clean distclean
+.PHONY: all module lib tools guest fpt-sim unit deps check demo install install-module install-tools clean distclean
 
-all: module guest fpt-sim
+all: module lib tools guest fpt-sim
+
+lib:
+	$(MAKE) -C lib
+
+tools: lib
+	$(MAKE) -C tools
 
 fpt-sim:
 	$(MAKE) -C tools/fpt-sim
@@ -38,8 +47,16 @@ guest:
 deps:
 	bash tests/deps.sh
 
+# The unit tests write build/unit-results ("passed failed"); check.sh adds
+# them into its closing "N passed, N failed" line.  A unit failure does not
+# stop the guest tests: the summary and check.sh's exit status tell.
+unit:
+	$(MAKE) -C tests/unit check
+
 check: deps
-	bash tests/vm/check.sh
+	-@rm -f build/unit-results
+	-$(MAKE) -C tests/unit check
+	FPT_UNIT_RESULTS=$(CURDIR)/build/unit-results bash tests/vm/check.sh
 
 demo: deps
 	bash tests/vm/demo.sh

@@ -22,6 +22,8 @@
 #   FPT_APPEND    extra kernel command line
 #   FPT_VERBOSE=1 show the guest console while it runs
 #   FPT_VM_MEM, FPT_VM_SMP, FPT_VM_CPU: see run-guest.sh
+#   FPT_UNIT_RESULTS  file with the unit tests' "<passed> <failed>", added
+#                 to the totals (make check sets it)
 #   logs: build/vm/<series>/{build.log,console.log}, build/vm/guest-build.log
 set -euo pipefail
 
@@ -47,6 +49,17 @@ summary() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
 }
+# FPT_UNIT_RESULTS (set by `make check`): a file "<passed> <failed>" that
+# the unit tests (tests/unit/run.sh) wrote; their counts join the total.
+if [ -n "${FPT_UNIT_RESULTS:-}" ]; then
+	if read -r up uf <"$FPT_UNIT_RESULTS" 2>/dev/null &&
+		[[ $up =~ ^[0-9]+$ && $uf =~ ^[0-9]+$ ]]; then
+		echo "      unit tests: $up passed, $uf failed (counted below)"
+		passed=$((passed + up)) failed=$((failed + uf))
+	else
+		result FAIL unit/results "no readable counts in $FPT_UNIT_RESULTS"
+	fi
+fi
 
 # Everything the guest printed outside the dmesg dump, from the first @@
 # marker on each line (the serial line carries firmware escape codes).
