@@ -774,6 +774,10 @@ static void settings_key(struct pstate *st, const char *key, const char *value)
 	}
 	if (!key_once(st, k->name))
 		return;
+	if (!*value && k->type != V_PATH_OR_EMPTY) {
+		perr(st, st->lineno, "\"%s\" has no value", k->name);
+		return;
+	}
 	dst = (char *)st->s + k->off;
 	switch (k->type) {
 	case V_PATH:
@@ -863,7 +867,8 @@ static int handler(void *user, const char *section, const char *name,
 		return 1;
 	}
 	st->prev_key = true;
-	if (!*value) {
+	if (!*value && st->sect != S_DAEMON && st->sect != S_REPORT &&
+	    st->sect != S_COMPACTION && st->sect != S_BAD) {
 		perr(st, st->lineno, "\"%.60s\" has no value", name);
 		return 1;
 	}
