@@ -20,9 +20,9 @@ KDIR    ?= /lib/modules/$(shell uname -r)/build
 DESTDIR ?=
 PREFIX  ?= /usr/local
 
-.PHONY: all module lib tools guest fpt-sim unit deps check demo install install-module install-tools clean distclean
+.PHONY: all module lib tools guest fpt-sim daemon unit deps check demo install install-module install-tools install-daemon clean distclean
 
-all: module lib tools guest fpt-sim
+all: module lib tools guest fpt-sim daemon
 
 lib:
 	$(MAKE) -C lib
@@ -32,6 +32,10 @@ tools: lib
 
 fpt-sim:
 	$(MAKE) -C tools/fpt-sim
+
+# fptd (daemon/): build/daemon/fptd
+daemon:
+	$(MAKE) -C daemon
 
 module:
 	@if [ -d "$(KDIR)" ]; then \
@@ -61,7 +65,7 @@ check: deps
 demo: deps
 	bash tests/vm/demo.sh
 
-install: install-module install-tools
+install: install-module install-tools install-daemon
 
 install-module:
 	@[ -d "$(KDIR)" ] || { echo "error: $(KDIR) not found (set KDIR=<kernel headers dir>)" >&2; exit 1; }
@@ -75,6 +79,11 @@ install-tools:
 	fi
 	$(MAKE) -C tools/fpt-sim install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
+# fptd: /usr/sbin/fptd, /etc/fpt/fptd.conf (kept if present), the systemd
+# unit in /lib/systemd/system (daemon/Makefile; PREFIX there is /usr)
+install-daemon:
+	$(MAKE) -C daemon install DESTDIR=$(DESTDIR)
+
 clean:
 	@if [ -f module/Makefile ]; then \
 		kdir=$(KDIR); [ -d "$$kdir" ] || kdir=$(CURDIR)/build/kernels/6.12/kdir; \
@@ -83,6 +92,7 @@ clean:
 	@if [ -f tests/guest/Makefile ]; then $(MAKE) -C tests/guest clean; fi
 	@if [ -f tools/Makefile ]; then $(MAKE) -C tools clean; fi
 	$(MAKE) -C tools/fpt-sim clean
+	$(MAKE) -C daemon clean
 	rm -rf build/vm build/guest build/tmp
 
 distclean: clean

@@ -17,7 +17,8 @@ FPT_PACKAGES=(
 	qemu-system-x86        # the guest machine (TCG)
 	libmnl-dev             # netlink in tools and guest programs
 	libcmocka-dev          # unit tests
-	libkmod-dev libsystemd-dev libinih-dev
+	libkmod-dev libsystemd-dev libinih-dev  # fptd
+	clang libclang-rt-14-dev  # tests/fuzz (libFuzzer)
 	pkg-config
 	dkms
 	debian-archive-keyring # fetch-kernels.sh verifies Debian's archive with it
