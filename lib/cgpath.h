@@ -29,7 +29,9 @@ int fpt_cgroup_id(const char *mnt, const char *rel, uint64_t *id);
  * The cgroup of a systemd unit via sd-bus (ControlGroup property), in the
  * form fpt_cgroup_normalise() gives ("system.slice/foo.service").  A name
  * without a unit suffix gets ".service".  -ENOENT: no such unit, or it has
- * no cgroup (not running); other negative errnos from sd-bus.  (In unit.c,
+ * no cgroup (not running); -ECONNREFUSED: no system bus to ask (systemd
+ * not running); -EINVAL: not a unit name with a cgroup; other negative
+ * errnos from sd-bus.  (In unit.c,
  * so that programs not calling it do not link libsystemd.)
  */
 int fpt_unit_cgroup(const char *unit, char *out, size_t len);

@@ -53,8 +53,10 @@ int fpt_unit_cgroup(const char *unit, char *out, size_t len)
 		iface = "org.freedesktop.systemd1.Service";
 
 	ret = sd_bus_open_system(&bus);
-	if (ret < 0)
+	if (ret < 0) {
+		ret = -ECONNREFUSED;	/* no system bus: systemd not running */
 		goto out;
+	}
 	ret = sd_bus_call_method(bus, "org.freedesktop.systemd1",
 				 "/org/freedesktop/systemd1",
 				 "org.freedesktop.systemd1.Manager", "GetUnit",
@@ -64,6 +66,9 @@ int fpt_unit_cgroup(const char *unit, char *out, size_t len)
 		if (sd_bus_error_has_name(&err,
 					  "org.freedesktop.systemd1.NoSuchUnit"))
 			ret = -ENOENT;
+		else if (ret == -ENOENT || ret == -ENOTCONN ||
+			 ret == -ECONNRESET)
+			ret = -ECONNREFUSED;
 		goto out;
 	}
 	ret = sd_bus_message_read(reply, "o", &obj);

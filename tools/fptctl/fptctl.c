@@ -100,6 +100,9 @@ int resolve_cgroup(const char *path, const char *unit, bool must_exist,
 			return fail(EXIT_USAGE_, "--unit %s: not a unit name "
 				    "with a cgroup (service, scope, slice, "
 				    "socket, mount, swap)", unit);
+		if (ret == -ECONNREFUSED)
+			return fail(EXIT_OTHER, "unit %s: cannot reach systemd "
+				    "on the system bus (use --cgroup)", unit);
 		if (ret == -EACCES || ret == -EPERM)
 			return fail(EXIT_PERM, "unit %s: asking systemd: %s",
 				    unit, strerror(-ret));
@@ -208,6 +211,13 @@ static int collect_cb(const struct fpt_policy_info *p, void *arg)
 	return 0;
 }
 
+static int cmp_path(const void *a, const void *b)
+{
+	const struct fpt_policy_info *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
 int collect_policies(struct fptnl *nl, struct fpt_policy_info **v, int *n)
 {
 	struct collect c = { NULL, 0, 0, false };
@@ -219,6 +229,8 @@ int collect_policies(struct fptnl *nl, struct fpt_policy_info **v, int *n)
 		free(c.v);
 		return nl_fail(nl, ret, "listing policies");
 	}
+	if (c.n > 1)
+		qsort(c.v, (size_t)c.n, sizeof(*c.v), cmp_path);
 	*v = c.v;
 	*n = c.n;
 	return 0;

@@ -51,8 +51,8 @@ int open_nl(struct fptnl **nl);
 /* Exit code and message for a failed fptnl call on @nl (@what: "enable"). */
 int nl_fail(struct fptnl *nl, int err, const char *what);
 
-/* Every policy (POLICY_GET dump) into a malloc'ed array; 0 or an exit
- * code (printed). */
+/* Every policy (POLICY_GET dump), sorted by path, into a malloc'ed array;
+ * 0 or an exit code (printed). */
 int collect_policies(struct fptnl *nl, struct fpt_policy_info **v, int *n);
 
 /* Parse a non-negative integer option; false if it is not one. */

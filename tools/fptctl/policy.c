@@ -218,8 +218,9 @@ static int change_main(int argc, char **argv, bool enable)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (!enable && strchr("mdbt", c))
-			c = '?';
+		if (!enable && c && strchr("mdbt", c))
+			return fail(EXIT_USAGE_, "disable takes no --mode, "
+				    "--defrag, --backend or --thp2m");
 		switch (c) {
 		case 'c': o.path = optarg; break;
 		case 'u': o.unit = optarg; break;
