@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fptd: the state shared by its parts.
- *   main.c     start, signals, reload, status, shutdown
+ *   main.c     start, signals, reload, shutdown
+ *   state.c    the policy entries (files + runtime) and the status line
  *   kernel.c   the module: loading (libkmod), fptnl, nlctrl, applying policy
  *   cgwatch.c  the cgroup2 tree (inotify)
  *   control.c  the control socket (fptctl)
@@ -113,7 +114,7 @@ int fptd_write_atomic(const char *dir, const char *name, const char *data,
 		      size_t len, unsigned int mode, bool durable);
 double fptd_now(void);		/* CLOCK_MONOTONIC seconds */
 
-/* main.c */
+/* state.c */
 void fptd_status(struct fptd *d);
 int fptd_rebuild(struct fptd *d);	/* entries from files + runtime */
 
@@ -124,6 +125,9 @@ void fptd_reconcile(struct fptd *d);
 /* Forget the kernel state of an entry that goes away. */
 void fptd_entry_drop(struct fptd *d, struct fptd_entry *e);
 void fptd_kernel_probe(struct fptd *d);	/* reconnect if the module is back */
+/* nlctrl events: the family "fpt" unregistered / registered */
+void fptd_module_gone(struct fptd *d);
+void fptd_module_appeared(struct fptd *d);
 
 /* cgwatch.c */
 int fptd_cgwatch_start(struct fptd *d);

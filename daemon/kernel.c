@@ -538,16 +538,25 @@ static int ctrl_event_cb(const struct nlmsghdr *nlh, void *data)
 	if (mnl_attr_parse(nlh, sizeof(*g), ctrl_attr_cb, &c) < 0 || !c.name ||
 	    strcmp(c.name, FPT_GENL_NAME))
 		return MNL_CB_OK;
-	if (g->cmd == CTRL_CMD_DELFAMILY) {
-		module_lost(d, "the fpt module was unloaded");
-	} else {
-		fptd_log(LOG_INFO, "the fpt module was loaded");
-		/* a DELFAMILY we missed: start afresh */
-		if (d->module_up)
-			module_lost(d, "the fpt module was reloaded");
-		module_connect(d);
-	}
+	if (g->cmd == CTRL_CMD_DELFAMILY)
+		fptd_module_gone(d);
+	else
+		fptd_module_appeared(d);
 	return MNL_CB_OK;
+}
+
+void fptd_module_gone(struct fptd *d)
+{
+	module_lost(d, "the fpt module was unloaded");
+}
+
+void fptd_module_appeared(struct fptd *d)
+{
+	fptd_log(LOG_INFO, "the fpt module was loaded");
+	/* a DELFAMILY we missed: start afresh */
+	if (d->module_up)
+		module_lost(d, "the fpt module was reloaded");
+	module_connect(d);
 }
 
 static int on_nlctrl(sd_event_source *s, int fd, uint32_t revents, void *arg)
