@@ -147,6 +147,22 @@ static bool relevant(struct fptd *d, const char *rel)
 	return false;
 }
 
+/*
+ * A configured cgroup was removed: whatever it becomes (created again,
+ * maybe before this batch of events is handled), its policy is fptd's to
+ * set again, even if someone had changed it by hand.
+ */
+static void gone(struct fptd *d, const char *rel)
+{
+	size_t i;
+
+	for (i = 0; i < d->nent; i++)
+		if (!strcmp(d->ent[i].pol.path, rel)) {
+			d->ent[i].dirty = true;
+			d->ent[i].foreign = false;
+		}
+}
+
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *arg)
 {
 	struct fptd *d = arg;
@@ -193,6 +209,8 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *arg)
 				fptd_log(LOG_DEBUG, "cgroup %s %s", rel,
 					 ev->mask & (IN_CREATE | IN_MOVED_TO) ?
 					 "created" : "removed");
+				if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
+					gone(d, rel);
 				changed = true;
 			}
 		}
