@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+/*
+ * fptd's policy bookkeeping against a simulated kernel: daemon/state.c,
+ * kernel.c and cgwatch.c run for real (sd-event, inotify on a temp dir
+ * standing in for the cgroup2 mount); lib/fptnl's calls are replaced
+ * (ld --wrap) by a table of policies keyed by cgroup id, as fpt.ko keeps
+ * them.  Checks: policies wait for their cgroup and are set when it
+ * appears; a re-created cgroup (new id) gets its policy again and the
+ * stale one is removed; after the module is unloaded and loaded again
+ * every policy is back at once; refusals are not retried in a loop;
+ * changes made outside fptd are left alone until the cgroup is
+ * re-created; removing a policy from the configuration removes it from
+ * the kernel; clear_policies_on_exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../daemon/fptd.h"
+
+/* ---- the simulated kernel ---- */
+
+struct kpol {
+	uint64_t id;
+	char path[256];
+	uint8_t mode, defrag, backend;
+	uint32_t flags;
+};
+
+static struct {
+	char root[64];
+	struct kpol t[64];
+	int n;
+	int sets, dels;
+	bool present;
+	const char *refuse;		/* path whose folio policy is refused */
+	char extack[128];
+	int pipe[2];			/* notifications (monitor fd) */
+	struct fpt_policy_info note;	/* the one queued */
+	uint8_t note_cmd;
+} K;
+
+struct fptnl { int unused; };
+static struct fptnl fake_nl, fake_mon;
+
+static uint64_t ino_of(const char *rel)
+{
+	char p[512];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", K.root, rel);
+	if (stat(p, &st))
+		return 0;
+	return st.st_ino;
+}
+
+static struct kpol *kfind(uint64_t id)
+{
+	int i;
+
+	for (i = 0; i < K.n; i++)
+		if (K.t[i].id == id)
+			return &K.t[i];
+	return NULL;
+}
+
+static void kdel(uint64_t id)
+{
+	struct kpol *p = kfind(id);
+
+	if (p)
+		*p = K.t[--K.n];
+}
+
+int __wrap_fptnl_open(struct fptnl **nl)
+{
+	if (!K.present)
+		return -ENOENT;
+	*nl = &fake_nl;
+	return 0;
+}
+
+int __wrap_fptnl_monitor_open(struct fptnl **nl)
+{
+	if (!K.present)
+		return -ENOENT;
+	*nl = &fake_mon;
+	return 0;
+}
+
+int __wrap_fptnl_monitor_fd(const struct fptnl *nl)
+{
+	(void)nl;
+	return K.pipe[0];
+}
+
+int __wrap_fptnl_monitor_read(struct fptnl *nl, fptnl_notify_cb cb, void *arg)
+{
+	char c;
+
+	(void)nl;
+	while (read(K.pipe[0], &c, 1) == 1)
+		cb(K.note_cmd, &K.note, arg);
+	return 0;
+}
+
+void __wrap_fptnl_close(struct fptnl *nl)
+{
+	(void)nl;
+}
+
+const char *__wrap_fptnl_extack(const struct fptnl *nl)
+{
+	(void)nl;
+	return K.extack;
+}
+
+/* As fpt.ko: the path must exist and name the same cgroup as the id. */
+int __wrap_fptnl_policy_set(struct fptnl *nl, const struct fpt_cgroup_ref *cg,
+			    uint8_t mode, uint8_t defrag, uint8_t backend,
+			    uint32_t flags)
+{
+	const char *rel = cg->path;
+	struct kpol *p;
+	uint64_t id;
+
+	(void)nl;
+	K.extack[0] = 0;
+	while (*rel == '/')
+		rel++;
+	id = ino_of(rel);
+	if (!id) {
+		snprintf(K.extack, sizeof(K.extack), "no such cgroup");
+		return -ENOENT;
+	}
+	if (cg->id && cg->id != id) {
+		snprintf(K.extack, sizeof(K.extack), "different cgroups");
+		return -EINVAL;
+	}
+	if (K.refuse && !strcmp(rel, K.refuse) && backend == FPT_BACKEND_FOLIO) {
+		snprintf(K.extack, sizeof(K.extack),
+			 "backend not available on this kernel");
+		return -EOPNOTSUPP;
+	}
+	K.sets++;
+	p = kfind(id);
+	if (!p) {
+		assert_true(K.n < 64);
+		p = &K.t[K.n++];
+	}
+	p->id = id;
+	snprintf(p->path, sizeof(p->path), "/%s", rel);
+	p->mode = mode;
+	p->defrag = defrag;
+	p->backend = backend;
+	p->flags = flags;
+	return 0;
+}
+
+int __wrap_fptnl_policy_del(struct fptnl *nl, const struct fpt_cgroup_ref *cg)
+{
+	(void)nl;
+	K.dels++;
+	if (!kfind(cg->id))
+		return -ENOENT;
+	kdel(cg->id);
+	return 0;
+}
+
+int __wrap_fptnl_policy_dump(struct fptnl *nl, fptnl_policy_cb cb, void *arg)
+{
+	struct fpt_policy_info info;
+	int i;
+
+	(void)nl;
+	for (i = 0; i < K.n; i++) {
+		memset(&info, 0, sizeof(info));
+		info.cgroup_id = K.t[i].id;
+		snprintf(info.path, sizeof(info.path), "%s", K.t[i].path);
+		info.mode = K.t[i].mode;
+		info.has_stats = true;
+		if (cb(&info, arg))
+			break;
+	}
+	return 0;
+}
+
+int __wrap_fptnl_global_get(struct fptnl *nl, struct fpt_global_info *out)
+{
+	(void)nl;
+	memset(out, 0, sizeof(*out));
+	out->enabled = true;
+	out->nr_policies = (uint32_t)K.n;
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static struct fptd D;
+
+static void sh(const char *fmt, ...)
+{
+	char cmd[512], path[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "cd %s && %s", K.root, path);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Run the event loop until nothing happens for 50 ms. */
+static void settle(void)
+{
+	int i;
+
+	for (i = 0; i < 100; i++)
+		if (sd_event_run(D.ev, 50000) <= 0)
+			break;
+}
+
+static struct fptd_entry *ent(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < D.nent; i++)
+		if (!strcmp(D.ent[i].pol.path, path))
+			return &D.ent[i];
+	fail_msg("no entry %s", path);
+	return NULL;
+}
+
+static void use_policies(const char *text)
+{
+	struct fptd_errors err;
+	struct fptd_policy_set set = { 0 };
+
+	memset(&err, 0, sizeof(err));
+	if (fptd_policies_parse(text, strlen(text), "t.conf", K.root, &set,
+				&err))
+		fail_msg("%s", err.text);
+	fptd_policy_set_free(&D.files);
+	D.files = set;
+	assert_int_equal(fptd_rebuild(&D), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&K, 0, sizeof(K));
+	memset(&D, 0, sizeof(D));
+	strcpy(K.root, "/tmp/fptd-rec-XXXXXX");
+	assert_non_null(mkdtemp(K.root));
+	assert_int_equal(pipe2(K.pipe, O_NONBLOCK | O_CLOEXEC), 0);
+	fptd_log_init(false);
+	fptd_settings_default(&D.set);
+	D.set.load_module = false;
+	snprintf(D.cgroup_root, sizeof(D.cgroup_root), "%s", K.root);
+	D.ino_fd = D.ctl_fd = D.compact_efd = -1;
+	D.config_ok = true;
+	assert_int_equal(sd_event_new(&D.ev), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	size_t i;
+
+	(void)state;
+	fptd_cgwatch_stop(&D);
+	D.mon_src = sd_event_source_disable_unref(D.mon_src);
+	sd_event_unref(D.ev);
+	for (i = 0; i < D.nent; i++) {
+		free(D.ent[i].pol.path);
+		free(D.ent[i].pol.file);
+	}
+	free(D.ent);
+	free(D.prev);
+	fptd_policy_set_free(&D.files);
+	fptd_policy_set_free(&D.runtime);
+	close(K.pipe[0]);
+	close(K.pipe[1]);
+	sh("cd / && rm -rf %s", K.root);
+	return 0;
+}
+
+/* ---- the story ---- */
+
+static void test_lifecycle(void **state)
+{
+	uint64_t id_ab, id_c;
+	int sets;
+
+	(void)state;
+	sh("mkdir -p c r");
+	/* in the kernel before fptd starts: a stale policy of "c" (a removed
+	 * cgroup's id) and a policy someone else set */
+	K.t[0] = (struct kpol){ .id = 987654321, .path = "/c" };
+	K.t[1] = (struct kpol){ .id = ino_of("r") + 1000000, .path = "/other" };
+	K.n = 2;
+	K.refuse = "r";
+
+	use_policies("[a/b]\nmode = on\nthp2m = deny\n"
+		     "[c]\nmode = madvise\n"
+		     "[r]\nmode = on\nbackend = folio\n");
+	assert_int_equal(D.nent, 3);
+	assert_int_equal(ent("a/b")->state, FPTD_POL_NO_MODULE);
+	assert_int_equal(K.sets, 0);
+	assert_int_equal(fptd_cgwatch_start(&D), 0);
+
+	/* the module is there: connect, set what exists */
+	K.present = true;
+	fptd_kernel_probe(&D);
+	assert_true(D.module_up);
+	assert_true(D.ready);
+	id_c = ino_of("c");
+	assert_int_equal(ent("c")->state, FPTD_POL_APPLIED);
+	assert_int_equal(ent("c")->applied_id, id_c);
+	assert_non_null(kfind(id_c));
+	assert_int_equal(kfind(id_c)->mode, FPT_MODE_MADVISE);
+	assert_int_equal(ent("a/b")->state, FPTD_POL_WAITING);
+	assert_int_equal(ent("r")->state, FPTD_POL_REFUSED);
+	assert_string_equal(ent("r")->why, "backend not available on this kernel");
+	/* the stale policy of "c" went, the foreign one stays */
+	assert_null(kfind(987654321));
+	assert_int_equal(K.n, 2);
+
+	/* nothing new: nothing sent (and the refusal is not retried) */
+	sets = K.sets;
+	fptd_reconcile(&D);
+	settle();
+	assert_int_equal(K.sets, sets);
+
+	/* a/b appears: set at once */
+	sh("mkdir -p a/b");
+	settle();
+	id_ab = ino_of("a/b");
+	assert_int_equal(ent("a/b")->state, FPTD_POL_APPLIED);
+	assert_int_equal(ent("a/b")->applied_id, id_ab);
+	assert_non_null(kfind(id_ab));
+	assert_int_equal(kfind(id_ab)->flags, FPT_F_NO_PMD_THP);
+
+	/* a service restart: removed (stale policy dropped), created again */
+	sh("rmdir a/b");
+	settle();
+	assert_int_equal(ent("a/b")->state, FPTD_POL_WAITING);
+	assert_int_equal(ent("a/b")->applied_id, 0);
+	assert_null(kfind(id_ab));
+	sh("mkdir a/b");
+	settle();
+	assert_int_equal(ent("a/b")->state, FPTD_POL_APPLIED);
+	id_ab = ino_of("a/b");
+	assert_non_null(kfind(id_ab));
+
+	/* the whole parent goes and comes back */
+	sh("rm -r a && mkdir -p a/b");
+	settle();
+	id_ab = ino_of("a/b");
+	assert_int_equal(ent("a/b")->state, FPTD_POL_APPLIED);
+	assert_int_equal(ent("a/b")->applied_id, id_ab);
+	assert_non_null(kfind(id_ab));
+	assert_int_equal(K.n, 3);	/* a/b, c, other */
+
+	/* rmmod: the kernel forgets everything */
+	fptd_module_gone(&D);
+	K.n = 0;
+	K.present = false;
+	assert_false(D.module_up);
+	assert_int_equal(ent("c")->state, FPTD_POL_NO_MODULE);
+	/* insmod: every policy back, right away (no timer involved) */
+	K.present = true;
+	fptd_module_appeared(&D);
+	assert_true(D.module_up);
+	assert_non_null(kfind(id_ab));
+	assert_non_null(kfind(id_c));
+	assert_int_equal(K.n, 2);
+	assert_int_equal(ent("r")->state, FPTD_POL_REFUSED);
+
+	/* someone changes c's policy by hand: left alone */
+	memset(&K.note, 0, sizeof(K.note));
+	K.note.cgroup_id = id_c;
+	K.note.mode = FPT_MODE_OFF;
+	K.note_cmd = FPT_CMD_POLICY_NEW;
+	kfind(id_c)->mode = FPT_MODE_OFF;
+	assert_int_equal(write(K.pipe[1], "x", 1), 1);
+	settle();
+	assert_int_equal(ent("c")->state, FPTD_POL_OVERRIDDEN);
+	fptd_reconcile(&D);
+	assert_int_equal(kfind(id_c)->mode, FPT_MODE_OFF);
+	/* ... until its cgroup is created again */
+	sh("rmdir c && mkdir c");
+	settle();
+	id_c = ino_of("c");
+	assert_int_equal(ent("c")->state, FPTD_POL_APPLIED);
+	assert_int_equal(kfind(id_c)->mode, FPT_MODE_MADVISE);
+	/* our own notification is recognised as ours */
+	K.note.cgroup_id = id_c;
+	K.note.mode = FPT_MODE_MADVISE;
+	assert_int_equal(write(K.pipe[1], "x", 1), 1);
+	settle();
+	assert_int_equal(ent("c")->state, FPTD_POL_APPLIED);
+
+	/* c leaves the configuration: its policy leaves the kernel */
+	use_policies("[a/b]\nmode = on\nthp2m = deny\n[r]\nmode = on\nbackend = folio\n");
+	assert_null(kfind(id_c));
+	assert_non_null(kfind(id_ab));
+	/* a changed policy is set again */
+	use_policies("[a/b]\nmode = madvise\n[r]\nmode = on\n");
+	assert_int_equal(kfind(id_ab)->mode, FPT_MODE_MADVISE);
+	assert_int_equal(kfind(id_ab)->flags, 0);
+	assert_int_equal(ent("r")->state, FPTD_POL_APPLIED);	/* fixed */
+
+	/* stop with clear_policies_on_exit: fptd's policies go, others stay */
+	K.t[K.n++] = (struct kpol){ .id = 4242, .path = "/other" };
+	D.set.clear_on_exit = true;
+	fptd_kernel_stop(&D);
+	assert_null(kfind(id_ab));
+	assert_null(kfind(ino_of("r")));
+	assert_non_null(kfind(4242));
+	assert_int_equal(K.n, 1);
+}
+
+/* Without clear_policies_on_exit, stopping leaves the kernel as it is. */
+static void test_stop_keeps_policies(void **state)
+{
+	(void)state;
+	sh("mkdir -p x");
+	K.present = true;
+	use_policies("[x]\nmode = on\n");
+	assert_int_equal(fptd_cgwatch_start(&D), 0);
+	fptd_kernel_probe(&D);
+	assert_int_equal(K.n, 1);
+	fptd_kernel_stop(&D);
+	assert_int_equal(K.n, 1);
+	assert_false(D.module_up);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_keeps_policies, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests_name("fptd_reconcile", tests, NULL, NULL);
+}
