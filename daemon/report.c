@@ -331,6 +331,92 @@ static uint64_t mem_total(void)
 	return kb * 1024;
 }
 
+/* A whole /proc file (their size is not known in advance). */
+static char *slurp(const char *path)
+{
+	size_t cap = 8192, len = 0;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || !buf) {
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return NULL;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 == cap) {
+			char *nb = cap < (8u << 20) ? realloc(buf, cap * 2) : NULL;
+
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0) {
+				free(buf);
+				buf = NULL;
+			}
+			break;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	if (buf)
+		buf[len] = 0;
+	return buf;
+}
+
+/*
+ * /proc/buddyinfo every report; /proc/pagetypeinfo (only for the movable
+ * figure) at most once a minute: the kernel walks every free list of
+ * every zone under the zone lock to produce it, a few milliseconds of
+ * system time on a 24 GB machine, which at a 1 s interval would be most
+ * of what fptd costs.
+ */
+#define PAGETYPEINFO_EVERY	60.0
+
+static int read_frag(struct fptd *d, struct fpt_frag *f)
+{
+	static double last = -1e9;
+	static uint64_t movable;
+	static int have_movable;
+	double now = fptd_now();
+	char *text = slurp("/proc/buddyinfo");
+	int ret;
+
+	if (!text)
+		return -errno;
+	ret = fpt_frag_parse_buddyinfo(text, f);
+	free(text);
+	if (ret)
+		return ret;
+	(void)d;
+	if (now - last >= PAGETYPEINFO_EVERY) {
+		last = now;
+		have_movable = 0;
+		text = slurp("/proc/pagetypeinfo");	/* 0400: root only */
+		if (text && !fpt_frag_parse_pagetypeinfo(text, f) &&
+		    f->have_pagetypeinfo) {
+			movable = f->movable_free_pages_ge64k;
+			have_movable = 1;
+		}
+		free(text);
+	}
+	f->movable_free_pages_ge64k = have_movable ? movable : 0;
+	f->have_pagetypeinfo = have_movable;
+	return 0;
+}
+
 static void write_prom(struct fptd *d, const struct fptd_report *r)
 {
 	char *buf = NULL;
@@ -381,7 +467,7 @@ static void report(struct fptd *d)
 		r.policies[d->ent[i].state]++;
 
 	/* fragmentation */
-	have_frag = fpt_frag_read(&frag) == 0;
+	have_frag = read_frag(d, &frag) == 0;
 	if (have_frag) {
 		fptd_node_frag(&frag, &nf);
 		d->last_index = frag.unusable_index_o4;
