@@ -209,11 +209,36 @@ if want integrity; then
 		out=$(run_in fpt-on fpt-touch --size 64 --dirty 128 --verify-zero --order reverse); rc=$?
 		check "zero-$b" "$([ $rc = 0 ] && [ "$(kv nonzero_pages "$out")" = 0 ]; echo $?)" "$out"
 	done
-	# reserve: a sparse toucher's untouched pages stay unmapped (RSS)
-	fpt-nl set --cgroup fpt-on --mode on --backend reserve
-	out=$(run_in fpt-on fpt-touch --size 64 --sparse)
+	# userfaultfd armed (write-protect mode): per-page fidelity, 4 KB pages
+	for b in $(echo "$BACKENDS" | tr -d '[]'); do
+		fpt-nl set --cgroup fpt-on --mode on --backend "$b" >/dev/null
+		u0=$(stat_of fpt-on fallback_uffd)
+		out=$(run_in fpt-on fpt-uffd); rc=$?
+		u1=$(stat_of fpt-on fallback_uffd)
+		check "uffd-$b" "$([ $rc = 0 ] && [ "$(kv runs "$out")" = 0 ] && [ $((u1 - u0)) -ge 64 ]; echo $?)" "$out fallback_uffd +$((u1 - u0))"
+	done
+
+	# reserve: a sparse toucher's untouched pages stay unmapped (RSS); the
+	# pages its reservations hold go back under pressure (the shrinker,
+	# driven here by drop_caches=2) and when the process exits
+	fpt-nl set --cgroup fpt-on --mode on --backend reserve >/dev/null
+	mkfifo /tmp/sparse.in
+	run_in fpt-on fpt-touch --size 64 --sparse --fill --hold < /tmp/sparse.in > /tmp/sparse.out &
+	spid=$!
+	exec 9> /tmp/sparse.in
+	while ! grep -q READY /tmp/sparse.out 2>/dev/null; do sleep 1; done
+	out=$(head -n1 /tmp/sparse.out)
 	check reserve-sparse-rss "$([ "$(kv present "$out")" = 1024 ]; echo $?)" "$out"
-	info "reserve after sparse: unused=$(gstat resv_unused_pages) cap fallbacks=$(gstat fallback_cap)"
+	held=$(gstat resv_unused_pages); r0=$(gstat resv_reclaimed)
+	sync; echo 2 > /proc/sys/vm/drop_caches
+	left=$(gstat resv_unused_pages); r1=$(gstat resv_reclaimed)
+	check reserve-shrinker "$([ "$held" -gt 0 ] && [ "$left" = 0 ] && [ $((r1 - r0)) -gt 0 ]; echo $?)" "held $held pages; after the shrinker $left, reservations reclaimed +$((r1 - r0))"
+	exec 9>&-
+	wait $spid; rc=$?
+	check reserve-sparse-data "$([ $rc = 0 ] && grep -q 'after_hold pattern_errors=0' /tmp/sparse.out; echo $?)" "$(tail -n1 /tmp/sparse.out)"
+	out=$(run_in fpt-on fpt-touch --size 64 --sparse)
+	left=$(gstat resv_unused_pages)
+	check reserve-exit-release "$([ "$left" = 0 ]; echo $?)" "held after the sparse process exited: $left pages (cap fallbacks $(gstat fallback_cap))"
 fi
 
 # --- memory.max --------------------------------------------------------------
