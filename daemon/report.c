@@ -591,7 +591,9 @@ static int on_report(sd_event_source *s, uint64_t usec, void *arg)
 {
 	struct fptd *d = arg;
 
-	sd_event_source_set_time(s, usec + (uint64_t)d->set.interval * 1000000);
+	/* from now, not from when it was due: no bursts after a suspend */
+	(void)usec;
+	fptd_report_reschedule(d);
 	sd_event_source_set_enabled(s, SD_EVENT_ON);
 	/* belt and braces: a missed module or cgroup event costs one interval */
 	fptd_kernel_probe(d);
