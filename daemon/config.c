@@ -1091,7 +1091,7 @@ int fptd_config_load(const char *conf_path, const char *cgroup_root_fallback,
 	struct dirent **names = NULL;
 	const char *root;
 	char *text = NULL;
-	size_t len;
+	size_t len = 0;
 	int ret, n = 0, i;
 
 	err_reset(err);
