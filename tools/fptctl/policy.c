@@ -316,6 +316,19 @@ static int change_main(int argc, char **argv, bool enable)
 
 		r = fptnl_policy_set(nl, &ref, (uint8_t)mode, (uint8_t)defrag,
 				     (uint8_t)backend, flags);
+		/*
+		 * The path (kept by the kernel to name the policy once the
+		 * cgroup is gone) is resolved from the initial cgroup
+		 * namespace's root, which a process inside another cgroup
+		 * namespace cannot always name: then the id alone.
+		 */
+		if (r && (fptnl_kernel_error(nl) == EINVAL ||
+			  fptnl_kernel_error(nl) == ENOENT)) {
+			ref.path = NULL;
+			r = fptnl_policy_set(nl, &ref, (uint8_t)mode,
+					     (uint8_t)defrag, (uint8_t)backend,
+					     flags);
+		}
 		if (r && fptnl_kernel_error(nl) == ENOENT)
 			ret = fail(EXIT_NOCGROUP, "enable: the kernel knows no "
 				   "cgroup %s: %s", cg->display,
