@@ -166,18 +166,28 @@ static void apply(struct fptd *d, struct fptd_entry *e)
 		if (!ret)
 			break;
 		/*
-		 * ENOENT: the cgroup went away; EINVAL with a path/id
-		 * mismatch: it was re-created between stat and set.  Look
-		 * again.
+		 * ENOENT or EINVAL: the cgroup went away, or was re-created
+		 * between stat and set (path and id no longer match): look
+		 * again.  If it is still there with the same id, the kernel
+		 * could not resolve the path (it is resolved from the
+		 * initial cgroup namespace's root; fptd may run in another
+		 * one): the id alone, as fptctl does.  The path only names
+		 * the policy once the cgroup is removed.
 		 */
 		if (ret != -ENOENT && ret != -EINVAL)
 			break;
-		if (ret == -EINVAL) {
+		{
 			uint64_t again = 0;
 
 			if (!fpt_cgroup_id(d->cgroup_root, e->pol.path, &again) &&
-			    again == id)
-				break;	/* a real refusal */
+			    again == id) {
+				ref.path = NULL;
+				ret = fptnl_policy_set(d->nl, &ref, e->pol.mode,
+						       e->pol.defrag,
+						       e->pol.backend,
+						       e->pol.flags);
+				break;
+			}
 		}
 	}
 	fptd_policy_words(&e->pol, words, sizeof(words));

@@ -136,6 +136,12 @@ int __wrap_fptnl_policy_set(struct fptnl *nl, const struct fpt_cgroup_ref *cg,
 
 	(void)nl;
 	K.extack[0] = 0;
+	if (!rel) {
+		/* by id alone: not expected here (one cgroup namespace) */
+		fail_msg("policy_set without a path for id %llu",
+			 (unsigned long long)cg->id);
+		return -EINVAL;
+	}
 	while (*rel == '/')
 		rel++;
 	id = ino_of(rel);
