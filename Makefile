@@ -9,6 +9,12 @@
 #                   Debian's 6.1 and 6.12 kernels (tests/vm/check.sh); the
 #                   last line counts both
 #   make demo       boot the same guests and run the demo script
+#   make bench      benchmarks: 4 KB vs fpt vs the kernel's 64 KB mTHP vs
+#                   2 MB THP on 6.1 and 6.12 guests, one boot each
+#                   (bench/README.md; results in build/bench/).
+#                   BENCH_HOST=1 adds the host kernel (no fpt);
+#                   BENCH_UPDATE_README=1 writes the summary into
+#                   bench/README.md
 #   make install    install the module (and the tools, once there are any)
 #   make clean      remove build products (keeps the downloaded kernels)
 #   make distclean  also remove build/ (downloaded kernels included)
@@ -64,6 +70,14 @@ check: deps
 
 demo: deps
 	bash tests/vm/demo.sh
+
+bench: deps
+	BENCH_ROUNDS=$(BENCH_ROUNDS) BENCH_ARGS="$(BENCH_ARGS)" BENCH_HOST=$(BENCH_HOST) \
+		BENCH_UPDATE_README=$(BENCH_UPDATE_README) bash bench/run.sh
+
+# the host part alone (real hardware, no fpt): build/bench/host/raw.txt
+bench-host:
+	bash bench/host.sh
 
 install: install-module install-tools install-daemon
 

@@ -23,6 +23,8 @@ FPT_PACKAGES=(
 	dkms
 	debian-archive-keyring # fetch-kernels.sh verifies Debian's archive with it
 	python3
+	redis-server redis-tools memcached  # bench: servers copied into the guests
+	gnuplot-nox            # bench: the chart
 )
 # shellcheck disable=SC2206 # word splitting of the extra list is intended
 FPT_PACKAGES+=(${FPT_EXTRA_PACKAGES:-})

@@ -1,0 +1,298 @@
+#!/bin/sh
+# The benchmark inside a test guest (busybox sh; run by tests/vm/guest-init.sh
+# as /fpt/guest-bench.sh, see bench/run.sh).  One boot measures every
+# configuration this kernel supports, interleaved, so that ratios between
+# them mean something under the emulator:
+#
+#   base4k       4 KB pages: module not loaded, mTHP 64kB never, THP madvise
+#   mthp64k      the kernel's own 64 KB mTHP, hugepages-64kB = always, module
+#                NOT loaded (fpt forces that switch while loaded) -- 6.12
+#   thp2m        2 MB THP: MADV_HUGEPAGE on the region (servers: THP always)
+#   fpt_off      fpt.ko loaded, the process in a cgroup without a policy
+#   fpt_folio    fpt.ko, cgroup opted in, folio backend -- 6.12
+#   fpt_reserve  fpt.ko, cgroup opted in, reserve backend
+#
+# Each round runs every workload in every configuration: the configurations
+# without the module, insmod, those with it, rmmod (odd rounds start with
+# the module loaded), the order of the configurations rotating per round.
+# One line per measurement:
+#   @@BENCH kernel=K round=R config=C workload=W <the program's key=value>
+#           fallbacks=N|-
+# fallbacks: fpt's fallback_* counters of the cgroup's policy (fpt_*), the
+# kernel's hugepages-64kB/stats/anon_fault_fallback(+_charge) (mthp64k) or
+# /proc/vmstat thp_fault_fallback (thp2m), as deltas over the run.
+#
+# Parameters (kernel command line fpt.* -> FPT_*): FPT_ROUNDS (5),
+# FPT_SIZE (MB, 128), FPT_SPARSE_SIZE (MB, 256), FPT_OPS (2000000),
+# FPT_PASSES (2), FPT_WORKLOADS (touch,gups,seqread,cow,sparse,redis,memcached),
+# FPT_CONFIGS (all that apply), FPT_REDIS_KEYS (20000), FPT_REDIS_VALUE (10000),
+# FPT_MC_KEYS (20000), FPT_MC_VALUE (10000), FPT_GETS (10000).
+
+PATH=/fpt/bin:/fpt:$PATH
+CG=/sys/fs/cgroup
+THP=/sys/kernel/mm/transparent_hugepage
+MTHP=$THP/hugepages-64kB
+KO=/fpt/fpt.ko
+KREL=$(uname -r)
+
+ROUNDS=${FPT_ROUNDS:-5}
+SIZE=${FPT_SIZE:-128}
+SPARSE_SIZE=${FPT_SPARSE_SIZE:-256}
+OPS=${FPT_OPS:-2000000}
+PASSES=${FPT_PASSES:-2}
+WORKLOADS=$(echo "${FPT_WORKLOADS:-touch,gups,seqread,cow,sparse,redis,memcached}" | tr ',' ' ')
+REDIS_KEYS=${FPT_REDIS_KEYS:-20000}
+REDIS_VALUE=${FPT_REDIS_VALUE:-10000}
+MC_KEYS=${FPT_MC_KEYS:-20000}
+MC_VALUE=${FPT_MC_VALUE:-10000}
+GETS=${FPT_GETS:-10000}
+
+info() { echo "@@BENCHINFO $*"; }
+# run_in CGROUP CMD...: exec CMD inside cgroup CGROUP (relative to $CG)
+run_in() {
+	g=$1; shift
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/$g" "$@"
+}
+kv() { # kv KEY LINE...: value of KEY=... in the line
+	k=$1; shift
+	echo "$*" | tr ' ' '\n' | sed -n "s/^$k=//p" | head -n1
+}
+rd() { cat "$1" 2>/dev/null || echo 0; }
+vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+loaded() { [ -d /sys/kernel/fpt ]; }
+
+# --- configurations ------------------------------------------------------------
+HAVE_MTHP=0
+[ -e $MTHP/enabled ] && HAVE_MTHP=1
+if [ $HAVE_MTHP = 1 ]; then
+	UNLOADED="base4k mthp64k thp2m"; LOADED="fpt_off fpt_folio fpt_reserve"
+else
+	UNLOADED="base4k thp2m"; LOADED="fpt_off fpt_reserve"
+fi
+if [ -n "${FPT_CONFIGS:-}" ]; then
+	want=" $(echo "$FPT_CONFIGS" | tr ',' ' ') "
+	u=; l=
+	for c in $UNLOADED; do case $want in *" $c "*) u="$u $c" ;; esac; done
+	for c in $LOADED; do case $want in *" $c "*) l="$l $c" ;; esac; done
+	UNLOADED=$u LOADED=$l
+fi
+
+cgroup_of() { case $1 in fpt_folio|fpt_reserve) echo bench-on ;; *) echo bench-off ;; esac; }
+
+# config_enter CONFIG / config_leave CONFIG: the settings of a configuration
+config_enter() {
+	case $1 in
+	mthp64k) echo always > $MTHP/enabled ;;
+	fpt_folio) fpt-nl set --cgroup bench-on --mode on --backend folio >/dev/null ;;
+	fpt_reserve) fpt-nl set --cgroup bench-on --mode on --backend reserve >/dev/null ;;
+	esac
+}
+config_leave() {
+	case $1 in
+	mthp64k) echo never > $MTHP/enabled ;;
+	fpt_folio|fpt_reserve) fpt-nl del --cgroup bench-on >/dev/null ;;
+	esac
+}
+
+# fallback counter of a configuration (a running total; deltas are taken)
+fallbacks() {
+	case $1 in
+	mthp64k) echo $(( $(rd $MTHP/stats/anon_fault_fallback) + $(rd $MTHP/stats/anon_fault_fallback_charge) )) ;;
+	thp2m) vmstat thp_fault_fallback ;;
+	fpt_folio|fpt_reserve)
+		fpt-nl stats --cgroup bench-on | tr ' ' '\n' |
+			awk -F= '$1 ~ /^fallback_/ { s += $2 } END { print s + 0 }' ;;
+	*) echo - ;;
+	esac
+}
+
+# fpt's fallback_* counters of the benchmark's policy, "name=N ..."
+fpt_fb_detail() {
+	case $1 in
+	fpt_folio|fpt_reserve)
+		fpt-nl stats --cgroup bench-on | tr ' ' '\n' | grep '^fallback_' | sed 's/^fallback_//' | tr '\n' ' ' ;;
+	esac
+}
+
+# --- servers ---------------------------------------------------------------------
+# (started with sh -c ... & directly, not through run_in: a backgrounded
+# shell function is a subshell, and $! would not be the server's pid)
+# wait_port PORT: until something listens on 127.0.0.1:PORT (at most 60 s)
+wait_port() {
+	hex=$(printf '%04X' "$1") i=0
+	while [ $i -lt 600 ]; do
+		grep -q "0100007F:$hex 00000000:0000 0A" /proc/net/tcp 2>/dev/null && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+stop_server() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# redis CONFIG CGROUP: fill with REDIS_KEYS random-key SETs of REDIS_VALUE
+# bytes (pipelined 16 deep), then GETS GETs; time = the SET phase.
+# --disable-thp no: redis 7 otherwise calls prctl(PR_SET_THP_DISABLE), which
+# takes every THP size -- the kernel's 64 KB, 2 MB and fpt's folio backend --
+# away from the process.
+run_redis() {
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/$2" redis-server --port 6379 --bind 127.0.0.1 --protected-mode yes \
+		--save '' --appendonly no --disable-thp no --daemonize no \
+		--logfile /tmp/redis.log >/dev/null 2>&1 &
+	pid=$!
+	if ! wait_port 6379; then
+		info "redis did not start: $(tail -n 3 /tmp/redis.log | tr '\n' ' ')"
+		stop_server $pid; return 1
+	fi
+	s=$(redis-benchmark -h 127.0.0.1 -p 6379 -t set -n "$REDIS_KEYS" -r "$REDIS_KEYS" \
+		-d "$REDIS_VALUE" -P 16 -q --csv | awk -F'"' '/^"SET"/ { print $4 }')
+	g=$(redis-benchmark -h 127.0.0.1 -p 6379 -t get -n "$GETS" -r "$REDIS_KEYS" \
+		-d "$REDIS_VALUE" -P 16 -q --csv | awk -F'"' '/^"GET"/ { print $4 }')
+	scan=$(bench-pidscan $pid)
+	stop_server $pid
+	t=$(awk -v n="$REDIS_KEYS" -v r="$s" 'BEGIN { if (r > 0) printf "%.0f", n * 1e9 / r; else print 0 }')
+	echo "workload=redis sets=$REDIS_KEYS value_size=$REDIS_VALUE time_ns=$t sets_per_s=$s gets_per_s=$g $scan"
+}
+
+# memcached CONFIG CGROUP: bench-mcload stores MC_KEYS values of MC_VALUE
+# bytes, then GETS random gets; time = the store phase.
+run_memcached() {
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/$2" memcached -u root -l 127.0.0.1 -p 11211 -U 0 -m 1024 -t 2 -c 64 \
+		>/tmp/memcached.log 2>&1 &
+	pid=$!
+	if ! wait_port 11211; then
+		info "memcached did not start"; stop_server $pid; return 1
+	fi
+	out=$(bench-mcload --port 11211 --keys "$MC_KEYS" --value-size "$MC_VALUE" --gets "$GETS" --depth 32)
+	scan=$(bench-pidscan $pid)
+	stop_server $pid
+	echo "workload=memcached time_ns=$(kv set_ns "$out") $out $scan"
+}
+
+# --- one measurement ---------------------------------------------------------------
+run_one() { # run_one ROUND CONFIG WORKLOAD
+	r=$1 cfg=$2 w=$3
+	g=$(cgroup_of "$cfg")
+	madv=
+	[ "$cfg" = thp2m ] && madv=--madvise
+	config_enter "$cfg"
+	[ "$cfg" = thp2m ] && case $w in redis|memcached) echo always > $THP/enabled ;; esac
+	f0=$(fallbacks "$cfg")
+	d0=$(fpt_fb_detail "$cfg")
+	case $w in
+	touch)   out=$(run_in "$g" bench-touch --size "$SIZE" $madv) ;;
+	gups)    out=$(run_in "$g" bench-gups --size "$SIZE" --ops "$OPS" --seed "$r" $madv) ;;
+	seqread) out=$(run_in "$g" bench-seqread --size "$SIZE" --passes "$PASSES" $madv) ;;
+	cow)     out=$(run_in "$g" bench-cow --size "$SIZE" $madv) ;;
+	sparse)  out=$(run_in "$g" bench-sparse --size "$SPARSE_SIZE" $madv) ;;
+	redis)   out=$(run_redis "$cfg" "$g") ;;
+	memcached) out=$(run_memcached "$cfg" "$g") ;;
+	*) info "unknown workload $w"; out= ;;
+	esac
+	rc=$?
+	f1=$(fallbacks "$cfg")
+	d1=$(fpt_fb_detail "$cfg")
+	echo madvise > $THP/enabled
+	config_leave "$cfg"
+	fb=-
+	[ "$f0" != - ] && fb=$((f1 - f0))
+	# which fpt fallbacks: name:delta for each that moved
+	if [ -n "$d0" ]; then
+		fb="$fb fb_detail=$(echo "$d0 $d1" | tr ' ' '\n' | awk -F= '
+			NF == 2 { if ($1 in a) { d = $2 - a[$1]; if (d) { printf "%s%s:%d", sep, $1, d; sep = "," } } else a[$1] = $2 }')"
+	fi
+	if [ $rc = 0 ] && [ -n "$out" ]; then
+		echo "@@BENCH kernel=$KREL round=$r config=$cfg $out fallbacks=$fb"
+	else
+		echo "@@BENCH-FAIL kernel=$KREL round=$r config=$cfg workload=$w rc=$rc $out"
+	fi
+}
+
+# rotate N WORDS...: the words rotated left by N
+rotate() {
+	n=$1; shift
+	[ $# -eq 0 ] && return
+	n=$((n % $#))
+	while [ "$n" -gt 0 ]; do
+		first=$1; shift; set -- "$@" "$first"; n=$((n - 1))
+	done
+	echo "$@"
+}
+
+phase() { # phase ROUND CONFIGS...
+	r=$1; shift
+	[ $# -eq 0 ] && return
+	sync; echo 3 > /proc/sys/vm/drop_caches; echo 1 > /proc/sys/vm/compact_memory
+	for w in $WORKLOADS; do
+		for cfg in $(rotate "$r" "$@"); do
+			run_one "$r" "$cfg" "$w"
+		done
+	done
+}
+
+# --- setup -------------------------------------------------------------------------
+echo "+memory" > $CG/cgroup.subtree_control 2>/dev/null
+mkdir -p $CG/bench-off $CG/bench-on
+echo madvise > $THP/enabled
+[ $HAVE_MTHP = 1 ] && echo never > $MTHP/enabled
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null
+info "kernel=$KREL cpus=$(nproc) memtotal_kb=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)"
+info "thp=$(cat $THP/enabled | tr ' ' ,) thp_defrag=$(cat $THP/defrag | tr ' ' ,) mthp64k=$([ $HAVE_MTHP = 1 ] && cat $MTHP/enabled | tr ' ' , || echo none)"
+info "rounds=$ROUNDS size_mb=$SIZE sparse_mb=$SPARSE_SIZE ops=$OPS passes=$PASSES redis_keys=$REDIS_KEYS redis_value=$REDIS_VALUE mc_keys=$MC_KEYS mc_value=$MC_VALUE gets=$GETS"
+info "configs=$(echo $UNLOADED $LOADED | tr ' ' ,) workloads=$(echo $WORKLOADS | tr ' ' ,)"
+for p in redis-server redis-benchmark memcached; do
+	command -v $p >/dev/null || info "missing $p"
+done
+info "versions: $(redis-server --version 2>/dev/null | cut -d' ' -f1-3) memcached=$(memcached -V 2>/dev/null | cut -d' ' -f2)"
+
+# Loading: after insmod one policy (mode off, on an empty cgroup) is set and
+# kept until rmmod, so that fpt's hooks stay armed while the module is
+# loaded: fpt_off then measures what a process that is not opted in pays
+# while fpt serves others, and the hooks are armed once per insmod.
+# (Disarming and re-arming them is unsafe in this version of the module:
+# fpt_hook_disarm() calls ftrace_free_filter(), which frees the ftrace
+# filter hash but leaves fpt_ftrace_ops pointing at it; the next
+# fpt_hook_arm() copies and frees it again -- a use-after-free and double
+# free that showed as "kernel BUG at mm/slub.c:547" from rcu_do_batch/kfree
+# of free_ftrace_hash after set/del/set/del/set on 6.12.  fpt_init() arms
+# and disarms once itself, so even the first arm after insmod does it once;
+# keeping the hooks armed makes that once per insmod, and the rounds share
+# loads: L1 U1 U2 L2 L3 U3 ...)
+ensure_loaded() {
+	loaded && return 0
+	if ! insmod $KO; then
+		info "insmod failed: $(dmesg | tail -n 3 | tr '\n' ' ')"
+		return 1
+	fi
+	mkdir -p $CG/bench-armed
+	fpt-nl set --cgroup bench-armed --mode off >/dev/null ||
+		info "cannot set the keep-armed policy"
+	info "fpt.ko loaded: backends $(cat /sys/kernel/fpt/backend) max_unused_kb(0=auto)=$(cat /sys/module/fpt/parameters/max_unused_kb 2>/dev/null)"
+}
+ensure_unloaded() {
+	loaded || return 0
+	rmmod fpt || info "rmmod failed"
+	[ $HAVE_MTHP = 1 ] && info "rmmod: hugepages-64kB back to $(cat $MTHP/enabled)"
+}
+
+t_start=$(cut -d' ' -f1 /proc/uptime)
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	info "round $r of $ROUNDS at uptime $(cut -d' ' -f1 /proc/uptime)s"
+	# odd rounds: with the module first; even rounds: without it first
+	# (so rounds 2 and 3 share one load: L1 U1 U2 L2 L3 U3 ...)
+	if [ $((r % 2)) = 1 ]; then order="L U"; else order="U L"; fi
+	for ph in $order; do
+		if [ $ph = L ]; then
+			[ -n "$LOADED" ] && ensure_loaded && phase $r $LOADED
+		else
+			ensure_unloaded
+			phase $r $UNLOADED
+		fi
+	done
+	r=$((r + 1))
+done
+ensure_unloaded
+info "done in $(awk -v a="$t_start" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.0f", b - a }') s"
+exit 0
