@@ -6,11 +6,12 @@
  * The kernel decides which anonymous folio orders a fault may use in
  * __thp_vma_allowable_orders(), after an inline pre-check against the
  * per-size sysfs switches.  So that order 4 can reach that function at all,
- * fpt sets hugepages-64kB/enabled to "always" while loaded, and in a
- * return probe puts every process back on the administrator's own setting
- * (recorded at load, restored at unload) -- except those an fpt policy
- * opts in, which keep the kernel's verdict for order 4.  Other orders are
- * left alone, but for FPT_F_NO_PMD_THP, which takes 2 MB away.
+ * fpt sets hugepages-64kB/enabled to "always" while armed (while some
+ * policy exists), and in a return probe puts every process back on the
+ * administrator's own setting (recorded when arming, restored when
+ * disarming) -- except those an fpt policy opts in, which keep the
+ * kernel's verdict for order 4.  Other orders are left alone, but for
+ * FPT_F_NO_PMD_THP, which takes 2 MB away.
  *
  * Counting (per cgroup): runs from folio_add_new_anon_rmap() of an order-4
  * folio; a charge refused from __mem_cgroup_charge(); no free block from
@@ -22,7 +23,7 @@
 #include <linux/huge_mm.h>
 #include <linux/kprobes.h>
 #include <linux/userfaultfd_k.h>
-#include "fpt.h"
+#include "internal.h"
 
 gfp_t fpt_folio_gfp(gfp_t gfp, bool defrag)
 {
@@ -300,51 +301,68 @@ static struct kretprobe *fpt_kretprobes[] = { &fpt_tva_probe,
 					      &fpt_charge_probe };
 static struct kprobe *fpt_kprobes[] = { &fpt_rmap_probe, &fpt_anon_probe };
 
-int fpt_folio_init(void)
+static void fpt_probes_reset(void)
 {
-	int i, ret, k64;
+	int i;
 
-	for (i = 0; i < ARRAY_SIZE(fpt_kretprobes); i++)
+	/* a probe registered before keeps its resolved address: clear it */
+	for (i = 0; i < ARRAY_SIZE(fpt_kretprobes); i++) {
+		fpt_kretprobes[i]->kp.addr = NULL;
+		fpt_kretprobes[i]->kp.flags = 0;
 		fpt_kretprobes[i]->maxactive = 64 + 4 * num_possible_cpus();
+	}
+	for (i = 0; i < ARRAY_SIZE(fpt_kprobes); i++) {
+		fpt_kprobes[i]->addr = NULL;
+		fpt_kprobes[i]->flags = 0;
+	}
+}
+
+/*
+ * Arm the folio backend: probes first, then take order 4 for fpt by
+ * setting hugepages-64kB to "always" (the probe emulates the recorded
+ * administrator's setting for everyone fpt does not opt in).
+ */
+int fpt_folio_arm(void)
+{
+	int ret, k64, thp;
 
 	k64 = fpt_thp_read(FPT_SYSFS_64K);
-	ret = fpt_thp_read(FPT_SYSFS_THP "enabled");
-	if (k64 < 0 || ret < 0) {
-		pr_err("fpt: cannot read the THP settings under %s (%d); not loading\n",
-		       FPT_SYSFS_THP, k64 < 0 ? k64 : ret);
+	thp = fpt_thp_read(FPT_SYSFS_THP "enabled");
+	if (k64 < 0 || thp < 0) {
+		pr_err("fpt: cannot read the THP settings under %s (%d)\n",
+		       FPT_SYSFS_THP, k64 < 0 ? k64 : thp);
 		return -EOPNOTSUPP;
 	}
-	fpt_admin_thp = ret;
-
+	fpt_probes_reset();
 	ret = register_kretprobes(fpt_kretprobes, ARRAY_SIZE(fpt_kretprobes));
 	if (ret) {
-		pr_err("fpt: hook points __thp_vma_allowable_orders/__mem_cgroup_charge not probeable (%d); not loading\n",
+		pr_err("fpt: hook points __thp_vma_allowable_orders/__mem_cgroup_charge not probeable (%d)\n",
 		       ret);
 		return -EOPNOTSUPP;
 	}
 	ret = register_kprobes(fpt_kprobes, ARRAY_SIZE(fpt_kprobes));
 	if (ret) {
-		pr_err("fpt: hook points folio_add_new_anon_rmap/do_anonymous_page not probeable (%d); not loading\n",
+		pr_err("fpt: hook points folio_add_new_anon_rmap/do_anonymous_page not probeable (%d)\n",
 		       ret);
 		unregister_kretprobes(fpt_kretprobes, ARRAY_SIZE(fpt_kretprobes));
 		return -EOPNOTSUPP;
 	}
 
-	/* the probe emulates the recorded setting from here on */
-	fpt_admin_64k = k64;
+	mutex_lock(&fpt_thp_mutex);
+	WRITE_ONCE(fpt_admin_thp, thp);
+	WRITE_ONCE(fpt_admin_64k, k64);
 	ret = fpt_thp_write(FPT_SYSFS_64K, THP_ALWAYS);
+	mutex_unlock(&fpt_thp_mutex);
 	if (ret) {
-		pr_err("fpt: cannot set %s (%d); not loading\n", FPT_SYSFS_64K, ret);
+		pr_err("fpt: cannot set %s (%d)\n", FPT_SYSFS_64K, ret);
 		unregister_kprobes(fpt_kprobes, ARRAY_SIZE(fpt_kprobes));
 		unregister_kretprobes(fpt_kretprobes, ARRAY_SIZE(fpt_kretprobes));
 		return -EOPNOTSUPP;
 	}
-	pr_info("fpt: folio backend: hugepages-64kB/enabled %s -> always while loaded\n",
-		fpt_thp_names[k64]);
 	return 0;
 }
 
-void fpt_folio_exit(void)
+void fpt_folio_disarm(void)
 {
 	int ret;
 
@@ -354,6 +372,7 @@ void fpt_folio_exit(void)
 	if (ret)
 		pr_err("fpt: could not restore %s to %s (%d)\n", FPT_SYSFS_64K,
 		       fpt_thp_names[fpt_admin_64k], ret);
+	WRITE_ONCE(fpt_admin_64k, -1);
 	mutex_unlock(&fpt_thp_mutex);
 	unregister_kprobes(fpt_kprobes, ARRAY_SIZE(fpt_kprobes));
 	unregister_kretprobes(fpt_kretprobes, ARRAY_SIZE(fpt_kretprobes));
@@ -403,21 +422,23 @@ static struct kretprobe fpt_pmd_probe = {
 	.data_size	= sizeof(struct fpt_pmd_args),
 };
 
-int fpt_folio_init(void)
+int fpt_folio_arm(void)
 {
 	int ret;
 
+	fpt_pmd_probe.kp.addr = NULL;
+	fpt_pmd_probe.kp.flags = 0;
 	fpt_pmd_probe.maxactive = 64 + 4 * num_possible_cpus();
 	ret = register_kretprobe(&fpt_pmd_probe);
 	if (ret) {
-		pr_err("fpt: hook point hugepage_vma_check not probeable (%d); not loading\n",
+		pr_err("fpt: hook point hugepage_vma_check not probeable (%d)\n",
 		       ret);
 		return -EOPNOTSUPP;
 	}
 	return 0;
 }
 
-void fpt_folio_exit(void)
+void fpt_folio_disarm(void)
 {
 	unregister_kretprobe(&fpt_pmd_probe);
 }

@@ -18,7 +18,7 @@
 #include <linux/ftrace.h>
 #include <linux/module.h>
 #include <linux/srcu.h>
-#include "fpt.h"
+#include "internal.h"
 
 DEFINE_STATIC_SRCU(fpt_hook_srcu);
 
@@ -90,31 +90,38 @@ static struct ftrace_ops fpt_ftrace_ops = {
 		  FTRACE_OPS_FL_IPMODIFY,
 };
 
-int fpt_hook_init(void)
+int fpt_hook_arm(void)
 {
 	char sym[] = FPT_VMA_ALLOC_FOLIO_SYM;
 	int ret;
 
-	ret = ftrace_set_filter(&fpt_ftrace_ops, sym, strlen(sym), 0);
+	ret = ftrace_set_filter(&fpt_ftrace_ops, sym, strlen(sym), 1);
 	if (ret) {
-		pr_err("fpt: hook point %s is not traceable on this kernel (%d); not loading\n",
+		pr_err("fpt: hook point %s is not traceable on this kernel (%d)\n",
 		       sym, ret);
 		return -EOPNOTSUPP;
 	}
 	ret = register_ftrace_function(&fpt_ftrace_ops);
 	if (ret) {
-		pr_err("fpt: cannot hook %s (%d; livepatched?); not loading\n",
-		       sym, ret);
-		ftrace_free_filter(&fpt_ftrace_ops);
+		pr_err("fpt: cannot hook %s (%d; livepatched?)\n", sym, ret);
 		return -EOPNOTSUPP;
 	}
 	return 0;
 }
 
-void fpt_hook_exit(void)
+/* The filter stays for the next arming; fpt_hook_exit() frees it. */
+void fpt_hook_disarm(void)
 {
 	unregister_ftrace_function(&fpt_ftrace_ops);
-	ftrace_free_filter(&fpt_ftrace_ops);
 	synchronize_rcu_tasks();
 	synchronize_srcu(&fpt_hook_srcu);
+}
+
+/*
+ * At unload only: ftrace_free_filter() frees the filter hash without
+ * resetting it, so the ops must never be armed again after this.
+ */
+void fpt_hook_exit(void)
+{
+	ftrace_free_filter(&fpt_ftrace_ops);
 }

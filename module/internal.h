@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef _FPT_H
-#define _FPT_H
+#ifndef _FPT_INTERNAL_H
+#define _FPT_INTERNAL_H
 
 #include <linux/types.h>
 #include <linux/rcupdate.h>
@@ -76,8 +76,12 @@ int fpt_sysfs_init(void);
 void fpt_sysfs_exit(void);
 int fpt_cgroup_path(u64 cgid, char *buf, size_t len);
 
+/* main.c: hooks are armed only while an enabled policy exists */
+int fpt_arm_update(void);
+
 /* hook.c: the allocation hook shared by both backends */
-int fpt_hook_init(void);
+int fpt_hook_arm(void);
+void fpt_hook_disarm(void);
 void fpt_hook_exit(void);
 
 /* reserve.c */
@@ -88,10 +92,10 @@ struct folio *fpt_reserve_fault(struct vm_area_struct *vma,
 bool fpt_window_populated(struct mm_struct *mm, unsigned long base);
 bool fpt_memcg_has_room(struct mm_struct *mm);
 
-/* folio.c */
-int fpt_folio_init(void);
-void fpt_folio_exit(void);
+/* folio.c: the folio backend's probes (mTHP kernels), the 2 MB gate (older) */
+int fpt_folio_arm(void);
+void fpt_folio_disarm(void);
 gfp_t fpt_folio_gfp(gfp_t gfp, bool defrag);
 void fpt_folio_refresh(void);
 
-#endif /* _FPT_H */
+#endif /* _FPT_INTERNAL_H */

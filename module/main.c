@@ -2,14 +2,17 @@
 /*
  * fpt: 64 KB contiguous anonymous memory for opted-in cgroups.
  *
- * Load order: policies, backends (hook points checked here: a kernel that
- * lacks one refuses the module with one line in dmesg), the allocation
- * hook, then the interfaces.  Unload runs the other way round, so that
- * nothing reaches a backend after it is gone.
+ * The hooks (hook.c, folio.c) are armed only while an enabled policy
+ * exists: a loaded fpt with no policy costs the kernel nothing, and the
+ * administrator's 64 KB mTHP setting stays untouched.  At load they are
+ * armed and disarmed once, so that a kernel lacking a hook point refuses
+ * the module (-EOPNOTSUPP, one line in dmesg naming the hook point).
+ * Unload: interfaces first (no new requests), then the hooks, then the
+ * reservations, so that nothing reaches a backend after it is gone.
  */
 #include <linux/module.h>
 #include <linux/mm.h>
-#include "fpt.h"
+#include "internal.h"
 
 #define FPT_VERSION "0.1.0"
 
@@ -30,6 +33,45 @@ unsigned long fpt_max_unused_pages(void)
 	return min(totalram_pages() / 128, (256UL << 20) >> PAGE_SHIFT);
 }
 
+static DEFINE_MUTEX(fpt_arm_mutex);
+static bool fpt_armed;
+
+static int fpt_hooks_arm(void)
+{
+	int ret = fpt_folio_arm();
+
+	if (ret)
+		return ret;
+	ret = fpt_hook_arm();
+	if (ret)
+		fpt_folio_disarm();
+	return ret;
+}
+
+static void fpt_hooks_disarm(void)
+{
+	fpt_hook_disarm();
+	fpt_folio_disarm();
+}
+
+/* Arm or disarm the hooks for the current policies and switch. */
+int fpt_arm_update(void)
+{
+	bool want = READ_ONCE(fpt_enabled) && fpt_nr_policies();
+	int ret = 0;
+
+	mutex_lock(&fpt_arm_mutex);
+	if (want && !fpt_armed) {
+		ret = fpt_hooks_arm();
+		fpt_armed = !ret;
+	} else if (!want && fpt_armed) {
+		fpt_hooks_disarm();
+		fpt_armed = false;
+	}
+	mutex_unlock(&fpt_arm_mutex);
+	return ret;
+}
+
 static int __init fpt_init(void)
 {
 	int ret;
@@ -37,20 +79,18 @@ static int __init fpt_init(void)
 	ret = fpt_policy_init();
 	if (ret)
 		return ret;
-	/* folio backend (mTHP kernels) or the 2 MB THP gate (older ones) */
-	ret = fpt_folio_init();
+	ret = fpt_reserve_init();
 	if (ret)
 		goto err_policy;
+	/* every hook point must be there; a failure names it in dmesg */
+	ret = fpt_hooks_arm();
+	if (ret)
+		goto err_hook;
+	fpt_hooks_disarm();
+	fpt_backends = BIT(FPT_BACKEND_RESERVE);
 #ifdef FPT_HAVE_MTHP
 	fpt_backends |= BIT(FPT_BACKEND_FOLIO);
 #endif
-	ret = fpt_reserve_init();
-	if (ret)
-		goto err_folio;
-	fpt_backends |= BIT(FPT_BACKEND_RESERVE);
-	ret = fpt_hook_init();
-	if (ret)
-		goto err_reserve;
 	ret = fpt_netlink_init();
 	if (ret)
 		goto err_hook;
@@ -66,10 +106,7 @@ err_netlink:
 	fpt_netlink_exit();
 err_hook:
 	fpt_hook_exit();
-err_reserve:
 	fpt_reserve_exit();
-err_folio:
-	fpt_folio_exit();
 err_policy:
 	fpt_policy_exit();
 	return ret;
@@ -79,9 +116,13 @@ static void __exit fpt_exit(void)
 {
 	fpt_sysfs_exit();
 	fpt_netlink_exit();
+	mutex_lock(&fpt_arm_mutex);
+	if (fpt_armed)
+		fpt_hooks_disarm();
+	fpt_armed = false;
+	mutex_unlock(&fpt_arm_mutex);
 	fpt_hook_exit();
 	fpt_reserve_exit();
-	fpt_folio_exit();
 	fpt_policy_exit();
 	pr_info("fpt: unloaded\n");
 }

@@ -7,7 +7,7 @@
 #include <linux/cgroup.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
-#include "fpt.h"
+#include "internal.h"
 
 static struct genl_family fpt_genl_family;
 static bool fpt_genl_registered;
@@ -201,9 +201,18 @@ static int fpt_nl_policy_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (info->attrs[FPT_A_CGROUP_PATH])
 		path = nla_data(info->attrs[FPT_A_CGROUP_PATH]);
+	fpt_folio_refresh();	/* the administrator's THP settings, now */
 	ret = fpt_policy_set(cgid, path, mode, defrag, backend, flags);
-	if (ret)
+	if (ret) {
 		NL_SET_ERR_MSG(info->extack, "out of memory for the policy");
+		return ret;
+	}
+	ret = fpt_arm_update();
+	if (ret) {
+		fpt_policy_del(cgid);
+		NL_SET_ERR_MSG(info->extack,
+			       "cannot arm fpt's hooks (see dmesg); policy not set");
+	}
 	return ret;
 }
 
@@ -219,6 +228,7 @@ static int fpt_nl_policy_del(struct sk_buff *skb, struct genl_info *info)
 			return -EINVAL;
 		}
 		fpt_policy_del_all();
+		fpt_arm_update();
 		return 0;
 	}
 	ret = fpt_nl_cgroup(info, false, &cgid);
@@ -227,6 +237,7 @@ static int fpt_nl_policy_del(struct sk_buff *skb, struct genl_info *info)
 	ret = fpt_policy_del(cgid);
 	if (ret)
 		NL_SET_ERR_MSG(info->extack, "this cgroup has no policy");
+	fpt_arm_update();
 	return ret;
 }
 

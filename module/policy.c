@@ -10,7 +10,7 @@
 #include <linux/hashtable.h>
 #include <linux/sched/coredump.h>
 #include <linux/slab.h>
-#include "fpt.h"
+#include "internal.h"
 
 static DEFINE_HASHTABLE(fpt_policies, 6);
 static DEFINE_MUTEX(fpt_policy_mutex);

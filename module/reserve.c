@@ -41,7 +41,7 @@
 #include <linux/userfaultfd_k.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
-#include "fpt.h"
+#include "internal.h"
 
 #define FPT_RUN_SHIFT		(PAGE_SHIFT + FPT_ORDER)
 #define FPT_REGISTER_TRIES	8

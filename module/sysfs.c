@@ -10,7 +10,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
-#include "fpt.h"
+#include "internal.h"
 
 static const char * const fpt_mode_names[] = {
 	[FPT_MODE_OFF] = "off", [FPT_MODE_ON] = "on",
@@ -51,7 +51,8 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 		return ret;
 	fpt_folio_refresh();
 	WRITE_ONCE(fpt_enabled, on);
-	return count;
+	ret = fpt_arm_update();
+	return ret ? ret : count;
 }
 
 /* "folio reserve" with the default (what "auto" means) in brackets */
@@ -95,6 +96,7 @@ static const struct attribute_group fpt_attr_group = {
 struct fpt_stat_attribute {
 	struct kobj_attribute attr;
 	enum fpt_counter idx;
+	const char *help;	/* the legend of /proc/fpt */
 };
 
 static ssize_t fpt_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -109,7 +111,8 @@ static ssize_t fpt_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 #define FPT_STAT_ATTR(e, n, h) \
-	{ .attr = __ATTR(n, 0444, fpt_stat_show, NULL), .idx = FPT_C_##e },
+	{ .attr = __ATTR(n, 0444, fpt_stat_show, NULL), .idx = FPT_C_##e, \
+	  .help = h },
 static struct fpt_stat_attribute fpt_stat_attrs[] = {
 	FPT_COUNTERS(FPT_STAT_ATTR)
 };
@@ -135,6 +138,9 @@ static int fpt_proc_show(struct seq_file *m, void *v)
 		return -ENOMEM;
 	seq_printf(m, "# fpt enabled=%d policies=%u\n", READ_ONCE(fpt_enabled),
 		   fpt_nr_policies());
+	for (i = 0; i < FPT_NR_COUNTERS; i++)
+		seq_printf(m, "# %s: %s\n", fpt_stat_attrs[i].attr.attr.name,
+			   fpt_stat_attrs[i].help);
 	seq_puts(m, "cgroup_id path mode defrag backend flags");
 	for (i = 0; i < FPT_NR_COUNTERS; i++)
 		seq_printf(m, " %s", fpt_stat_attrs[i].attr.attr.name);

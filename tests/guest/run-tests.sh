@@ -96,7 +96,8 @@ info "backends: $BACKENDS"
 case "$KREL" in
 6.1.*) DEF=reserve; check load-backend "$([ "$BACKENDS" = "[reserve]" ]; echo $?)" "$BACKENDS" ;;
 *)     DEF=folio;   check load-backend "$([ "$BACKENDS" = "[folio] reserve" ]; echo $?)" "$BACKENDS"
-       check load-mthp-forced "$(grep -q '\[always\]' $MTHP; echo $?)" "64kB: $(cat $MTHP)" ;;
+       # no policy, no hooks: the administrator's setting is untouched
+       check load-mthp-untouched "$(grep -q "\[$MTHP_ADMIN\]" $MTHP; echo $?)" "64kB: $(cat $MTHP)" ;;
 esac
 [ -r /proc/fpt ] && [ -d /sys/kernel/fpt/stats ]; check load-interfaces $? "/proc/fpt and /sys/kernel/fpt/stats"
 
@@ -119,6 +120,13 @@ if want netlink; then
 	fpt-nl set --cgroup fpt-on --mode on --defrag 1 && out=$(fpt-nl get --cgroup fpt-on)
 	check nl-set-get "$(echo "$out" | grep -q "mode=on defrag=1 backend=auto backend_active=$DEF"; echo $?)" "$out"
 	grep -q "fpt-on on 1 $DEF" /proc/fpt; check proc-row $? "$(grep fpt-on /proc/fpt)"
+fi
+if [ -e $MTHP ]; then
+	# a policy arms the folio backend: order 4 is fpt's to steer
+	fpt-nl set --cgroup fpt-on --mode on >/dev/null
+	check armed-mthp-forced "$(grep -q '\[always\]' $MTHP; echo $?)" "64kB with a policy: $(cat $MTHP)"
+	fpt-nl del --all >/dev/null
+	check disarmed-mthp-restored "$(grep -q "\[$MTHP_ADMIN\]" $MTHP; echo $?)" "64kB with no policy: $(cat $MTHP)"
 fi
 
 # --- coverage, outside, counters ---------------------------------------------
