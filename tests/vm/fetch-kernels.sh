@@ -15,28 +15,12 @@
 set -euo pipefail
 
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "$0")/lib.sh"   # fpt_mirror
 APT=$BUILD/apt
 mkdir -p "$APT/state/lists/partial" "$APT/cache/archives/partial" "$APT/etc" "$BUILD/kernels"
 
-mirror() {
-	# First Debian mirror URI the host's apt configuration serves bookworm from.
-	local f u
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -e "$f" ] || continue
-		u=$(awk 'BEGIN{RS="";FS="\n"} /Suites:[^\n]*bookworm([ \n]|$)/ && !/security/ {
-			for (i=1;i<=NF;i++) if ($i ~ /^URIs:/) { sub(/^URIs:[ \t]*/,"",$i); split($i,a," "); print a[1]; exit } }' "$f")
-		[ -n "$u" ] && { echo "$u"; return; }
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -e "$f" ] || continue
-		u=$(awk '$1=="deb" && $0 !~ /security/ { for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) { if ($(i+1)=="bookworm") { print $i; exit } } }' "$f")
-		[ -n "$u" ] && { echo "$u"; return; }
-	done
-	echo "fetch-kernels: no bookworm mirror in the host's apt sources" >&2
-	exit 1
-}
-
-M=$(mirror)
+M=$(fpt_mirror)
 KEY=/usr/share/keyrings/debian-archive-keyring.gpg
 cat > "$APT/etc/sources.list" <<SRC
 deb [signed-by=$KEY] $M bookworm main

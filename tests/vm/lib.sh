@@ -48,6 +48,27 @@ fpt_make_tail() {
 	grep -v -e ': Entering directory' -e ': Leaving directory' "$2" | tail -n "$1" | sed 's/^/    | /'
 }
 
+# fpt_mirror: the first Debian mirror URI the host's apt configuration serves
+# bookworm from (fetch-kernels.sh and mkrootfs.sh use the same one; no mirror
+# name is written into the repository).  Exits (the subshell of $(...)) with
+# status 1 if there is none.
+fpt_mirror() {
+	local f u
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$f" ] || continue
+		u=$(awk 'BEGIN{RS="";FS="\n"} /Suites:[^\n]*bookworm([ \n]|$)/ && !/security/ {
+			for (i=1;i<=NF;i++) if ($i ~ /^URIs:/) { sub(/^URIs:[ \t]*/,"",$i); split($i,a," "); print a[1]; exit } }' "$f")
+		[ -n "$u" ] && { echo "$u"; return; }
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -e "$f" ] || continue
+		u=$(awk '$1=="deb" && $0 !~ /security/ { for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) { if ($(i+1)=="bookworm") { print $i; exit } } }' "$f")
+		[ -n "$u" ] && { echo "$u"; return; }
+	done
+	echo "fpt_mirror: no bookworm mirror in the host's apt sources" >&2
+	exit 1
+}
+
 fpt_fetch_kernels() {
 	bash "$FPT_TOOLS/fetch-kernels.sh" >"$FPT_VM/fetch.log" 2>&1
 }
