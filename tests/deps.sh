@@ -15,6 +15,8 @@ FPT_PACKAGES=(
 	cpio xz-utils          # initramfs, unpacking
 	busybox-static         # guest userland
 	qemu-system-x86        # the guest machine (TCG)
+	qemu-utils             # qemu-img: qcow2 overlays of the e2e root disk
+	debootstrap e2fsprogs  # the e2e test's Debian root file system (mke2fs -d)
 	libmnl-dev             # netlink in tools and guest programs
 	libcmocka-dev          # unit tests
 	libkmod-dev libsystemd-dev libinih-dev  # fptd
