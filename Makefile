@@ -7,7 +7,12 @@
 #   make check      the test suite: the unit tests (tests/unit, cmocka with
 #                   sanitizers), then module + tests in qemu guests running
 #                   Debian's 6.1 and 6.12 kernels (tests/vm/check.sh); the
-#                   last line counts both
+#                   last line counts all, with the end-to-end test on a
+#                   Debian root file system booted with systemd (series
+#                   6.12-systemd)
+#   make check-systemd  that end-to-end test alone: debootstrap'd Debian
+#                   (cached in build/rootfs), make install + dkms in the
+#                   guest, fptd under systemd, fptctl (tests/vm/systemd.sh)
 #   make demo       boot the same guests and run the demo script
 #   make bench      benchmarks: 4 KB vs fpt vs the kernel's 64 KB mTHP vs
 #                   2 MB THP on 6.1 and 6.12 guests, one boot each
@@ -26,7 +31,7 @@ KDIR    ?= /lib/modules/$(shell uname -r)/build
 DESTDIR ?=
 PREFIX  ?= /usr/local
 
-.PHONY: all module lib tools guest fpt-sim daemon unit deps check demo install install-module install-tools install-daemon clean distclean
+.PHONY: all module lib tools guest fpt-sim daemon unit deps check check-systemd demo install install-module install-tools install-daemon clean distclean
 
 all: module lib tools guest fpt-sim daemon
 
@@ -67,6 +72,10 @@ check: deps
 	-@rm -f build/unit-results
 	-$(MAKE) -C tests/unit check
 	FPT_UNIT_RESULTS=$(CURDIR)/build/unit-results bash tests/vm/check.sh
+
+# The systemd end-to-end series alone; `make check` runs it as well.
+check-systemd: deps
+	FPT_KERNELS=6.12-systemd bash tests/vm/check.sh
 
 demo: deps
 	bash tests/vm/demo.sh

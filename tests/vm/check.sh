@@ -2,7 +2,7 @@
 # check.sh: build fpt for each test kernel, boot it in qemu, collect results.
 # This is what `make check` runs.
 #
-# Per series in ${FPT_KERNELS:-6.1 6.12}:
+# Per series in ${FPT_KERNELS:-6.1 6.12 6.12-systemd}:
 #   fetch the kernel (cached), build the module against its headers, build the
 #   guest programs (once), make an initramfs, boot it, and parse the console:
 #     @@RESULT PASS|FAIL <name> <detail...>  ->  PASS|FAIL <series>/<name> <detail>
@@ -11,10 +11,14 @@
 #   plus results of the rig itself: <series>/build, <series>/boot,
 #   <series>/script (exit status of the guest script), <series>/dmesg-clean
 #   (no warnings/oopses/lockdep/hung tasks in the guest's dmesg).
+# A series "<kernel series>-systemd" (6.12-systemd) is the end-to-end test
+# instead: a Debian root file system made by debootstrap, booted with
+# systemd, fpt installed with make install + dkms, fptd and fptctl driven
+# as an operator would (tests/vm/systemd.sh, tests/vm/systemd/e2e.sh).
 # The last line is "N passed, N failed"; exit 1 if anything failed.
 #
 # Environment:
-#   FPT_KERNELS   series to test                       (default "6.1 6.12")
+#   FPT_KERNELS   series to test             (default "6.1 6.12 6.12-systemd")
 #   FPT_TESTS     comma-separated filter -> guest's fpt.tests= / $FPT_TESTS
 #   FPT_SCRIPT    guest script in /fpt to run          (default run-tests.sh)
 #   FPT_TIMEOUT   host timeout per boot, seconds       (default 900)
@@ -22,6 +26,7 @@
 #   FPT_APPEND    extra kernel command line
 #   FPT_VERBOSE=1 show the guest console while it runs
 #   FPT_VM_MEM, FPT_VM_SMP, FPT_VM_CPU: see run-guest.sh
+#   FPT_SYSTEMD_TIMEOUT, FPT_ROOTFS_REBUILD: see systemd.sh
 #   FPT_UNIT_RESULTS  file with the unit tests' "<passed> <failed>", added
 #                 to the totals (make check sets it)
 #   logs: build/vm/<series>/{build.log,console.log}, build/vm/guest-build.log
@@ -29,8 +34,10 @@ set -euo pipefail
 
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/vm/systemd.sh
+. "$(dirname "$0")/systemd.sh"
 
-KERNELS=${FPT_KERNELS:-6.1 6.12}
+KERNELS=${FPT_KERNELS:-6.1 6.12 6.12-systemd}
 TIMEOUT=${FPT_TIMEOUT:-900}
 DMESG_BAD='WARNING:|BUG:|Oops|[Bb]ad page|lockdep|possible circular locking|INFO: task|general protection|Call Trace|Kernel panic'
 
@@ -141,6 +148,15 @@ if ! fpt_build_guest; then
 fi
 
 for s in $KERNELS; do
+	case $s in
+	*-systemd)
+		if [ -e "$FPT_BUILD/kernels/${s%-systemd}/vmlinuz" ]; then
+			fpt_systemd_series "$s"
+		else
+			result FAIL "$s/kernel" "no kernel for series ${s%-systemd} (build/kernels/${s%-systemd})"
+		fi
+		continue ;;
+	esac
 	if [ ! -e "$FPT_BUILD/kernels/$s/vmlinuz" ]; then
 		result FAIL "$s/kernel" "no kernel for series $s (build/kernels/$s)"
 		continue
