@@ -22,7 +22,7 @@
 # kernel's hugepages-64kB/stats/anon_fault_fallback(+_charge) (mthp64k) or
 # /proc/vmstat thp_fault_fallback (thp2m), as deltas over the run.
 #
-# Parameters (kernel command line fpt.* -> FPT_*): FPT_ROUNDS (5),
+# Parameters (kernel command line fpt.* -> FPT_*): FPT_ROUNDS (3),
 # FPT_SIZE (MB, 128), FPT_SPARSE_SIZE (MB, 256), FPT_OPS (2000000),
 # FPT_PASSES (2), FPT_WORKLOADS (touch,gups,seqread,cow,sparse,redis,memcached),
 # FPT_CONFIGS (all that apply), FPT_REDIS_KEYS (20000), FPT_REDIS_VALUE (10000),
@@ -35,7 +35,7 @@ MTHP=$THP/hugepages-64kB
 KO=/fpt/fpt.ko
 KREL=$(uname -r)
 
-ROUNDS=${FPT_ROUNDS:-5}
+ROUNDS=${FPT_ROUNDS:-3}
 SIZE=${FPT_SIZE:-128}
 SPARSE_SIZE=${FPT_SPARSE_SIZE:-256}
 OPS=${FPT_OPS:-2000000}
@@ -247,18 +247,15 @@ done
 info "versions: $(redis-server --version 2>/dev/null | cut -d' ' -f1-3) memcached=$(memcached -V 2>/dev/null | cut -d' ' -f2)"
 
 # Loading: after insmod one policy (mode off, on an empty cgroup) is set and
-# kept until rmmod, so that fpt's hooks stay armed while the module is
+# kept until rmmod, so that fpt's hooks are armed while the module is
 # loaded: fpt_off then measures what a process that is not opted in pays
-# while fpt serves others, and the hooks are armed once per insmod.
-# (Disarming and re-arming them is unsafe in this version of the module:
-# fpt_hook_disarm() calls ftrace_free_filter(), which frees the ftrace
-# filter hash but leaves fpt_ftrace_ops pointing at it; the next
-# fpt_hook_arm() copies and frees it again -- a use-after-free and double
-# free that showed as "kernel BUG at mm/slub.c:547" from rcu_do_batch/kfree
-# of free_ftrace_hash after set/del/set/del/set on 6.12.  fpt_init() arms
-# and disarms once itself, so even the first arm after insmod does it once;
-# keeping the hooks armed makes that once per insmod, and the rounds share
-# loads: L1 U1 U2 L2 L3 U3 ...)
+# while fpt serves others (with no policy at all, fpt.ko since 71d91ea
+# leaves the kernel untouched).  It also arms the hooks once per insmod:
+# before 71d91ea, disarming and re-arming them was a use-after-free and
+# double free of the ftrace filter hash (fpt_hook_disarm() called
+# ftrace_free_filter(), which does not reset the pointers), seen here as
+# "kernel BUG at mm/slub.c:547" (kfree from rcu_do_batch) after policy
+# set/del/set/del/set on 6.12.  The rounds share loads: L1 U1 U2 L2 L3 U3 ...
 ensure_loaded() {
 	loaded && return 0
 	if ! insmod $KO; then

@@ -245,11 +245,14 @@ def targets(results):
             b, o = get(series, w, "base4k", "time"), get(series, w, "fpt_off", "time")
             if b and o:
                 slow = 100.0 * (o / b - 1.0)
-                parts.append("%s %+.1f%%" % (w, slow))
+                parts.append("%s %+.1f%% (spreads %.0f%%/%.0f%%)" % (
+                    w, slow, get(series, w, "base4k", "spread_pct") or 0,
+                    get(series, w, "fpt_off", "spread_pct") or 0))
                 worst = slow if worst is None else max(worst, slow)
         if worst is not None:
-            out.append(("%s: not opted in with fpt.ko loaded <= 2%% slower: %s" % (kern, ", ".join(parts)),
-                        worst <= 2.0))
+            out.append(("%s: not opted in with fpt.ko loaded <= 2%% slower (median time vs 4 KB, "
+                        "+ = slower; the spreads of 4 KB / fpt_off show the emulator's noise): %s"
+                        % (kern, ", ".join(parts)), worst <= 2.0))
         rb, rr = get(series, "sparse", "base4k", "rss_kb"), get(series, "sparse", "fpt_reserve", "rss_kb")
         if rb and rr is not None:
             d = 100.0 * (rr / rb - 1.0)
@@ -337,6 +340,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--command", default="make bench")
     ap.add_argument("--readme")
+    ap.add_argument("--rev", default="unknown", help="commit fpt.ko was built from")
     ap.add_argument("inputs", nargs="+", help="SERIES=RAW.txt")
     a = ap.parse_args()
 
@@ -361,7 +365,9 @@ def main():
 
     if not results:
         sys.exit("report: nothing to report")
-    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    # the date of the measurements: the newest raw file
+    newest = max(os.path.getmtime(spec.split("=", 1)[1]) for spec in a.inputs)
+    date = datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     tg = targets(results)
     panels = []
     for series, r in results.items():
@@ -404,8 +410,8 @@ def main():
         print("%s  %s" % ("MET   " if ok else "MISSED" if ok is not None else "info  ", t))
 
     # the Markdown summary
-    md = ["Measured %s with `%s` on this repository's QEMU rig (2 vCPUs, TCG, 2 GiB guests)."
-          % (date, a.command), ""]
+    md = ["Measured %s with `%s` on this repository's QEMU rig (2 vCPUs, TCG, 2 GiB guests);"
+          " fpt.ko built from commit %s." % (date, a.command, a.rev), ""]
     md.append("Kernels: " + ", ".join("%s (`%s`)" % (s, r["kernel"]) for s, r in results.items()) + ".")
     md.append("")
     md.append("![speed against 4 KB pages per workload and configuration](bench.png)")

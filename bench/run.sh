@@ -15,7 +15,7 @@
 #
 # Environment:
 #   FPT_KERNELS         series to run                  (default "6.1 6.12")
-#   BENCH_ROUNDS        rounds per configuration       (default 5)
+#   BENCH_ROUNDS        rounds per configuration       (default 3)
 #   BENCH_ARGS          more guest parameters, e.g. "fpt.size=128 fpt.ops=1000000"
 #                       (see bench/guest-bench.sh)
 #   BENCH_HOST=1        also run bench/host.sh
@@ -30,7 +30,7 @@ set -euo pipefail
 
 KERNELS=${FPT_KERNELS:-6.1 6.12}
 TIMEOUT=${FPT_TIMEOUT:-1500}
-ROUNDS=${BENCH_ROUNDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
 OUT=$FPT_BUILD/bench
 BENCH_DIR=$FPT_ROOT/bench
 export FPT_VM_MEM=${FPT_VM_MEM:-2048M}
@@ -61,7 +61,18 @@ if [ "${BENCH_SKIP_GUEST:-0}" != 1 ]; then
 	fpt_lock
 	echo "== fetching kernels (log: build/vm/fetch.log)"
 	fpt_fetch_kernels || { fpt_tail 20 "$FPT_VM/fetch.log"; exit 1; }
-	echo "== building guest programs (log: build/vm/guest-build.log)"
+
+	# The module and the guest programs are built from a snapshot of the
+	# committed tree (git archive HEAD), not from the working tree: the
+	# numbers then belong to one commit, and edits or builds going on in
+	# module/ meanwhile cannot mix into them.
+	rev=$(git -C "$FPT_ROOT" rev-parse --short HEAD)
+	rm -rf "$OUT/src" && mkdir -p "$OUT/src"
+	git -C "$FPT_ROOT" archive HEAD module include lib tools tests/guest | tar -x -C "$OUT/src"
+	FPT_MODULE_DIR=$OUT/src/module
+	FPT_GUEST_DIR=$OUT/src/tests/guest
+	echo "$rev" >"$OUT/module-rev"
+	echo "== fpt.ko and guest programs from commit $rev (build/bench/src)"
 	fpt_build_guest || { fpt_make_tail 25 "$FPT_VM/guest-build.log"; exit 1; }
 
 	extra=("$BENCH_DIR/guest-bench.sh" "${SERVERS[@]}")
@@ -109,6 +120,7 @@ for s in $KERNELS; do [ -s "$OUT/$s/raw.txt" ] && args+=("$s=$OUT/$s/raw.txt"); 
 [ -s "$OUT/host/raw.txt" ] && args+=("host=$OUT/host/raw.txt")
 cmd="make bench${BENCH_ROUNDS:+ BENCH_ROUNDS=$BENCH_ROUNDS}${BENCH_ARGS:+ BENCH_ARGS=\"$BENCH_ARGS\"}"
 [ "${BENCH_HOST:-0}" = 1 ] && cmd="$cmd BENCH_HOST=1"
-python3 "$BENCH_DIR/report.py" --out "$OUT" --command "$cmd" \
+rev=$(cat "$OUT/module-rev" 2>/dev/null || echo unknown)
+python3 "$BENCH_DIR/report.py" --out "$OUT" --command "$cmd" --rev "$rev" \
 	$([ "${BENCH_UPDATE_README:-0}" = 1 ] && echo --readme "$BENCH_DIR/README.md") "${args[@]}"
 echo "== done in $(( $(date +%s) - t_all )) s: build/bench/"
