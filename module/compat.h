@@ -32,6 +32,15 @@
 	ftrace_instruction_pointer_set(fregs, ip)
 #endif
 
+/* Set a probed function's 4th argument (before it runs). */
+#if defined(CONFIG_X86_64)
+#define fpt_regs_set_arg3(regs, v)	((regs)->cx = (v))
+#elif defined(CONFIG_ARM64)
+#define fpt_regs_set_arg3(regs, v)	((regs)->regs[3] = (v))
+#else
+#error "fpt: fpt_regs_set_arg3() not defined for this architecture"
+#endif
+
 /* Dynamically allocated shrinkers (6.7); named ones (6.0) before that. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
 static inline struct shrinker *

@@ -14,9 +14,9 @@
  * FPT_F_NO_PMD_THP, which takes 2 MB away.
  *
  * Counting (per cgroup): runs from folio_add_new_anon_rmap() of an order-4
- * folio; a charge refused from __mem_cgroup_charge(); no free block from
- * the allocation hook (hook.c); the window checks that precede allocation
- * from do_anonymous_page().
+ * folio; no free block, and a memcg without room for 64 KB, from the
+ * allocation hook (hook.c); the window checks that precede allocation from
+ * do_anonymous_page(); the kernel's own refusal from the return above.
  */
 #include <linux/mm.h>
 #include <linux/fs.h>
@@ -142,44 +142,41 @@ static struct fpt_policy *fpt_folio_policy(struct vm_area_struct *vma,
 	return NULL;
 }
 
-/* __thp_vma_allowable_orders(vma, vm_flags, tva_flags, orders) */
+/*
+ * __thp_vma_allowable_orders(vma, vm_flags, tva_flags, orders) may only
+ * return a subset of @orders, so the steering is done on the way in: order
+ * 4 leaves the mask of everyone fpt does not opt in whom the
+ * administrator's setting would refuse it, 2 MB leaves the mask of
+ * cgroups whose policy forbids it.  Only for opted-in page faults is the
+ * return probed, to count the kernel's own refusal of order 4.
+ */
 struct fpt_tva_args {
-	struct vm_area_struct *vma;
-	unsigned long vm_flags;
-	unsigned long tva_flags;
-	unsigned long orders;
+	u64 cgid;		/* the opted-in policy, for the return */
+	unsigned long orders;	/* the mask as it went in */
 };
 
 static int fpt_tva_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct fpt_tva_args *a = (void *)ri->data;
-
-	a->vma = (void *)regs_get_kernel_argument(regs, 0);
-	a->vm_flags = regs_get_kernel_argument(regs, 1);
-	a->tva_flags = regs_get_kernel_argument(regs, 2);
-	a->orders = regs_get_kernel_argument(regs, 3);
-	return 0;
-}
-
-static int fpt_tva_return(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct fpt_tva_args *a = (void *)ri->data;
-	unsigned long ret = regs_return_value(regs), orders = ret;
-	struct fpt_policy *p, *gov;
+	struct vm_area_struct *vma = (void *)regs_get_kernel_argument(regs, 0);
+	unsigned long vm_flags = regs_get_kernel_argument(regs, 1);
+	unsigned long tva_flags = regs_get_kernel_argument(regs, 2);
+	unsigned long in = regs_get_kernel_argument(regs, 3), orders = in;
+	struct fpt_policy *gov;
 
 	/* only the sysfs-governed anonymous decisions are ours to adjust */
-	if (!(a->tva_flags & TVA_ENFORCE_SYSFS) || !vma_is_anonymous(a->vma))
-		return 0;
+	if (!(tva_flags & TVA_ENFORCE_SYSFS) || !vma_is_anonymous(vma))
+		return 1;
 
+	a->cgid = 0;
 	rcu_read_lock();
-	gov = fpt_policy_of_mm(a->vma->vm_mm);
-	p = fpt_folio_policy(a->vma, a->vm_flags);
-	if (p) {
-		/* keep the kernel's own verdict on order 4 */
-		if ((a->tva_flags & TVA_IN_PF) &&
-		    (a->orders & BIT(FPT_ORDER)) && !(ret & BIT(FPT_ORDER)))
-			fpt_policy_count(p, FPT_C_FB_KERNEL, 1);
-	} else if (!fpt_admin_allows_64k(a->vm_flags)) {
+	gov = fpt_policy_of_mm(vma->vm_mm);
+	if (gov && READ_ONCE(gov->backend_active) == FPT_BACKEND_FOLIO &&
+	    fpt_policy_wants_vma(gov, vma, vm_flags)) {
+		/* the kernel's own verdict on order 4 stands */
+		if ((tva_flags & TVA_IN_PF) && (in & BIT(FPT_ORDER)))
+			a->cgid = gov->cgid;
+	} else if (!fpt_admin_allows_64k(vm_flags)) {
 		orders &= ~BIT(FPT_ORDER);
 	}
 	if (gov && READ_ONCE(gov->mode) != FPT_MODE_OFF &&
@@ -187,8 +184,18 @@ static int fpt_tva_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 		orders &= ~BIT(PMD_ORDER);
 	rcu_read_unlock();
 
-	if (orders != ret)
-		regs_set_return_value(regs, orders);
+	if (orders != in)
+		fpt_regs_set_arg3(regs, orders);
+	a->orders = orders;
+	return a->cgid ? 0 : 1;		/* 1: no return probe */
+}
+
+static int fpt_tva_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct fpt_tva_args *a = (void *)ri->data;
+
+	if (!(regs_return_value(regs) & BIT(FPT_ORDER)))
+		fpt_count(a->cgid, FPT_C_FB_KERNEL, 1);
 	return 0;
 }
 
@@ -221,47 +228,6 @@ static int fpt_rmap_pre(struct kprobe *kp, struct pt_regs *regs)
 static struct kprobe fpt_rmap_probe = {
 	.symbol_name	= "folio_add_new_anon_rmap",
 	.pre_handler	= fpt_rmap_pre,
-};
-
-/* __mem_cgroup_charge(folio, mm, gfp) refusing an order-4 folio */
-struct fpt_charge_args {
-	struct mm_struct *mm;
-	bool large;
-};
-
-static int fpt_charge_entry(struct kretprobe_instance *ri,
-			    struct pt_regs *regs)
-{
-	struct fpt_charge_args *a = (void *)ri->data;
-	struct folio *folio = (void *)regs_get_kernel_argument(regs, 0);
-
-	a->mm = (void *)regs_get_kernel_argument(regs, 1);
-	a->large = folio_order(folio) == FPT_ORDER;
-	return a->large ? 0 : 1;	/* 1: no return probe needed */
-}
-
-static int fpt_charge_return(struct kretprobe_instance *ri,
-			     struct pt_regs *regs)
-{
-	struct fpt_charge_args *a = (void *)ri->data;
-
-	if (a->mm && regs_return_value(regs)) {
-		struct fpt_policy *p;
-
-		rcu_read_lock();
-		p = fpt_policy_of_mm(a->mm);
-		if (p && READ_ONCE(p->backend_active) == FPT_BACKEND_FOLIO)
-			fpt_policy_count(p, FPT_C_FB_CHARGE, 1);
-		rcu_read_unlock();
-	}
-	return 0;
-}
-
-static struct kretprobe fpt_charge_probe = {
-	.kp.symbol_name	= "__mem_cgroup_charge",
-	.entry_handler	= fpt_charge_entry,
-	.handler	= fpt_charge_return,
-	.data_size	= sizeof(struct fpt_charge_args),
 };
 
 /* do_anonymous_page(vmf): the window checks the kernel makes silently */
@@ -297,8 +263,7 @@ static struct kprobe fpt_anon_probe = {
 	.pre_handler	= fpt_anon_pre,
 };
 
-static struct kretprobe *fpt_kretprobes[] = { &fpt_tva_probe,
-					      &fpt_charge_probe };
+static struct kretprobe *fpt_kretprobes[] = { &fpt_tva_probe };
 static struct kprobe *fpt_kprobes[] = { &fpt_rmap_probe, &fpt_anon_probe };
 
 static void fpt_probes_reset(void)
@@ -336,7 +301,7 @@ int fpt_folio_arm(void)
 	fpt_probes_reset();
 	ret = register_kretprobes(fpt_kretprobes, ARRAY_SIZE(fpt_kretprobes));
 	if (ret) {
-		pr_err("fpt: hook points __thp_vma_allowable_orders/__mem_cgroup_charge not probeable (%d)\n",
+		pr_err("fpt: hook point __thp_vma_allowable_orders not probeable (%d)\n",
 		       ret);
 		return -EOPNOTSUPP;
 	}

@@ -51,6 +51,11 @@ static struct folio *fpt_alloc(gfp_t gfp, int order, struct vm_area_struct *vma,
 		if (folio)
 			return folio;
 	} else if (order == FPT_ORDER && backend == FPT_BACKEND_FOLIO) {
+		/* as the reserve backend: no 64 KB where the memcg has no room */
+		if (!fpt_memcg_has_room(vma->vm_mm)) {
+			fpt_count(cgid, FPT_C_FB_CHARGE, 1);
+			return NULL;
+		}
 		folio = fpt_vma_alloc_folio_orig(fpt_folio_gfp(gfp, defrag), order,
 						 vma, addr, hugepage);
 		if (!folio)

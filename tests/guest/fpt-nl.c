@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libmnl/libmnl.h>
+#include <poll.h>
 #include <linux/capability.h>
 #include <linux/fpt.h>
 #include <linux/netlink.h>
@@ -43,6 +44,9 @@ static void usage(FILE *f)
 "  get [--cgroup-id N | --cgroup PATH]      (no cgroup: dump all policies)\n"
 "  stats [--cgroup-id N | --cgroup PATH]    (no cgroup: global counters)\n"
 "  raw CASE                                 malformed request, see below\n"
+"  monitor [--count N]                      print READY, then one line per\n"
+"                                           policy notification until N came\n"
+"                                           (default 1; exit 1 after 30 s idle)\n"
 "\n"
 "  --drop-cap   drop CAP_NET_ADMIN (effective, permitted, inheritable,\n"
 "               ambient, bounding) before talking to the kernel\n"
@@ -209,6 +213,52 @@ static int print_reply(const struct fptnl_reply *r, void *arg)
 		field(&l, "empty=1");
 	putchar('\n');
 	return 0;
+}
+
+/* ---- monitor: the policy multicast group ---- */
+
+static unsigned long monitor_seen;
+
+static void monitor_cb(uint8_t cmd, const struct fpt_policy_info *p, void *arg)
+{
+	(void)arg;
+	printf("notify=%s cgroup_id=%llu path=%s mode=%s\n",
+	       cmd == FPT_CMD_POLICY_NEW ? "new" :
+	       cmd == FPT_CMD_POLICY_DELETED ? "deleted" : "other",
+	       (unsigned long long)p->cgroup_id, p->path[0] ? p->path : "-",
+	       fpt_mode_name(p->mode));
+	fflush(stdout);
+	monitor_seen++;
+}
+
+/*
+ * Print "READY", then one line per notification until @count arrived or
+ * 30 s passed without one (exit 1 then).
+ */
+static int cmd_monitor(unsigned long count)
+{
+	struct fptnl *mon;
+	struct pollfd pfd;
+	int ret = fptnl_monitor_open(&mon);
+
+	if (ret == -ENOENT)
+		exit(EXIT_NOFAMILY);
+	if (ret)
+		die_setup("monitor: %s", strerror(-ret));
+	pfd.fd = fptnl_monitor_fd(mon);
+	pfd.events = POLLIN;
+	printf("READY\n");
+	fflush(stdout);
+	while (monitor_seen < count) {
+		ret = poll(&pfd, 1, 30000);
+		if (ret <= 0)
+			break;
+		ret = fptnl_monitor_read(mon, monitor_cb, NULL);
+		if (ret)
+			die_setup("monitor: %s", strerror(-ret));
+	}
+	fptnl_close(mon);
+	return monitor_seen >= count ? EXIT_OK : EXIT_FAILED;
 }
 
 /* ---- capabilities ---- */
@@ -526,9 +576,11 @@ int main(int argc, char **argv)
 		{ "defrag", required_argument, NULL, 'D' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "flags", required_argument, NULL, 'f' },
+		{ "count", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	unsigned long count = 1;
 	struct args a = { .mode = -1, .defrag = -1, .backend = -1,
 			  .flags = -1 };
 	bool drop = false;
@@ -569,6 +621,7 @@ int main(int argc, char **argv)
 			a.have_path = true;
 			break;
 		case 'a': a.all = true; break;
+		case 'n': count = arg_u64("--count", optarg); break;
 		case 'm':
 			a.mode = lookup(optarg, mode_names, 3, "--mode");
 			break;
@@ -612,8 +665,11 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "del") && a.all)
 		die_setup("--all only for del");
 	if (strcmp(cmd, "set") && strcmp(cmd, "del") && strcmp(cmd, "get") &&
-	    strcmp(cmd, "stats") && strcmp(cmd, "raw"))
+	    strcmp(cmd, "stats") && strcmp(cmd, "raw") &&
+	    strcmp(cmd, "monitor"))
 		die_setup("unknown command '%s' (see --help)", cmd);
+	if (!strcmp(cmd, "monitor"))
+		return cmd_monitor(count);
 
 	if (!strcmp(cmd, "set") && !a.have_id && !a.have_path)
 		die_setup("set: --cgroup-id or --cgroup required");

@@ -117,6 +117,14 @@ if want netlink; then
 	done
 	out=$(fpt-nl del --cgroup fpt-off); rc=$?
 	check nl-del-missing "$([ $rc = 3 ] && echo "$out" | grep -q ENOENT; echo $?)" "$out"
+	# the multicast group announces changes
+	fpt-nl monitor --count 2 > /tmp/mon.out &
+	mpid=$!
+	while ! grep -q READY /tmp/mon.out 2>/dev/null; do sleep 1; done
+	fpt-nl set --cgroup fpt-mad --mode madvise >/dev/null
+	fpt-nl del --cgroup fpt-mad >/dev/null
+	wait $mpid; rc=$?
+	check nl-multicast "$([ $rc = 0 ] && grep -q 'notify=new .*path=/fpt-mad mode=madvise' /tmp/mon.out && grep -q 'notify=deleted .*path=/fpt-mad' /tmp/mon.out; echo $?)" "$(grep notify /tmp/mon.out | tr '\n' ' ')"
 	fpt-nl set --cgroup fpt-on --mode on --defrag 1 && out=$(fpt-nl get --cgroup fpt-on)
 	check nl-set-get "$(echo "$out" | grep -q "mode=on defrag=1 backend=auto backend_active=$DEF"; echo $?)" "$out"
 	grep -q "fpt-on on 1 $DEF" /proc/fpt; check proc-row $? "$(grep fpt-on /proc/fpt)"
