@@ -274,8 +274,13 @@ static int change_main(int argc, char **argv, bool enable)
 	cg = calloc(1, sizeof(*cg));
 	if (!cg)
 		return fail(EXIT_OTHER, "out of memory");
-	/* a removed cgroup's policy can still be disabled by its path */
-	ret = resolve_cgroup(o.path, o.unit, enable, cg);
+	/*
+	 * The cgroup need not exist: fptd holds a policy for a cgroup that
+	 * does not exist yet (a slice systemd creates on demand) and applies
+	 * it when it appears, and a removed cgroup's policy can still be
+	 * disabled by its path.  Only the kernel needs an existing cgroup.
+	 */
+	ret = resolve_cgroup(o.path, o.unit, false, cg);
 	if (ret)
 		goto out;
 	fmt_policy_words(words, sizeof(words), (uint8_t)mode, (uint8_t)defrag,
@@ -302,6 +307,16 @@ static int change_main(int argc, char **argv, bool enable)
 		if (!ret)
 			report_applied(enable ? "enabled" : "disabled", cg,
 				       enable ? words : NULL, true, false);
+		if (!ret && enable && !cg->id)
+			printf("%s does not exist yet: fptd applies the policy "
+			       "when it appears\n", cg->display);
+		goto out;
+	}
+	if (enable && !cg->id) {
+		ret = fail(EXIT_NOCGROUP, "no such cgroup: %s%s%s (only fptd "
+			   "can hold a policy for a cgroup that does not "
+			   "exist yet)", cg->mnt, cg->rel[0] ? "/" : "",
+			   cg->rel);
 		goto out;
 	}
 
