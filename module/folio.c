@@ -23,6 +23,7 @@
 #include <linux/huge_mm.h>
 #include <linux/kprobes.h>
 #include <linux/userfaultfd_k.h>
+#include <linux/workqueue.h>
 #include "internal.h"
 
 gfp_t fpt_folio_gfp(gfp_t gfp, bool defrag)
@@ -48,47 +49,77 @@ static int fpt_admin_64k = -1;	/* the administrator's 64 KB setting */
 static int fpt_admin_thp;	/* the administrator's global setting */
 static DEFINE_MUTEX(fpt_thp_mutex);
 
-/* The bracketed word of a THP sysfs file, as enum fpt_thp_setting. */
-static int fpt_thp_read(const char *path)
+/*
+ * The THP sysfs files are opened from a kworker, not from the caller:
+ * filp_open() resolves paths in the current task's mount namespace, and
+ * the caller may be a sandboxed daemon (fptd runs with a read-only /sys).
+ * A kworker has the initial namespace and root.
+ */
+struct fpt_thp_io {
+	struct work_struct work;
+	const char *path;
+	int setting;		/* write: the value; read: the result */
+	bool write;
+	int ret;
+};
+
+static void fpt_thp_io_work(struct work_struct *work)
 {
+	struct fpt_thp_io *io = container_of(work, struct fpt_thp_io, work);
+	const char *s = io->write ? fpt_thp_names[io->setting] : NULL;
 	char buf[64], *open, *close;
 	struct file *f;
 	loff_t pos = 0;
 	ssize_t n;
 	int i;
 
-	f = filp_open(path, O_RDONLY, 0);
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
+	f = filp_open(io->path, io->write ? O_WRONLY : O_RDONLY, 0);
+	if (IS_ERR(f)) {
+		io->ret = PTR_ERR(f);
+		return;
+	}
+	if (io->write)
+		n = kernel_write(f, s, strlen(s), &pos);
+	else
+		n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
 	filp_close(f, NULL);
-	if (n < 0)
-		return n;
+	if (n < 0 || io->write) {
+		io->ret = n < 0 ? n : 0;
+		return;
+	}
 	buf[n] = '\0';
 	open = strchr(buf, '[');
 	close = open ? strchr(open, ']') : NULL;
+	io->ret = -EINVAL;
 	if (!close)
-		return -EINVAL;
+		return;
 	*close = '\0';
 	for (i = 0; i < ARRAY_SIZE(fpt_thp_names); i++)
 		if (!strcmp(open + 1, fpt_thp_names[i]))
-			return i;
-	return -EINVAL;
+			io->ret = i;
+}
+
+static int fpt_thp_io(const char *path, bool write, int setting)
+{
+	struct fpt_thp_io io = { .path = path, .write = write,
+				 .setting = setting };
+
+	INIT_WORK_ONSTACK(&io.work, fpt_thp_io_work);
+	queue_work(system_unbound_wq, &io.work);
+	flush_work(&io.work);
+	destroy_work_on_stack(&io.work);
+	return io.ret;
+}
+
+/* The bracketed word of a THP sysfs file, as enum fpt_thp_setting. */
+static int fpt_thp_read(const char *path)
+{
+	return fpt_thp_io(path, false, 0);
 }
 
 static int fpt_thp_write(const char *path, int setting)
 {
-	const char *s = fpt_thp_names[setting];
-	struct file *f;
-	loff_t pos = 0;
-	ssize_t n;
-
-	f = filp_open(path, O_WRONLY, 0);
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	n = kernel_write(f, s, strlen(s), &pos);
-	filp_close(f, NULL);
-	return n < 0 ? n : 0;
+	return fpt_thp_io(path, true, setting);
 }
 
 /*

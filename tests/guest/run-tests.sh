@@ -130,8 +130,12 @@ if want netlink; then
 	grep -q "fpt-on on 1 $DEF" /proc/fpt; check proc-row $? "$(grep fpt-on /proc/fpt)"
 fi
 if [ -e $MTHP ]; then
-	# a policy arms the folio backend: order 4 is fpt's to steer
-	fpt-nl set --cgroup fpt-on --mode on >/dev/null
+	# a policy arms the folio backend: order 4 is fpt's to steer.  Set
+	# from a sandbox whose /sys is read-only (as fptd's, under
+	# ProtectKernelTunables=): the module must not depend on the
+	# caller's view of /sys.
+	out=$(unshare -m sh -c 'mount -o remount,bind,ro /sys && ! echo never 2>/dev/null > '"$MTHP"' && fpt-nl set --cgroup fpt-on --mode on' 2>&1); rc=$?
+	check armed-from-sandbox "$rc" "policy set from a mount namespace with a read-only /sys: ${out:-ok}"
 	check armed-mthp-forced "$(grep -q '\[always\]' $MTHP; echo $?)" "64kB with a policy: $(cat $MTHP)"
 	fpt-nl del --all >/dev/null
 	check disarmed-mthp-restored "$(grep -q "\[$MTHP_ADMIN\]" $MTHP; echo $?)" "64kB with no policy: $(cat $MTHP)"
