@@ -174,8 +174,8 @@ def ordered(byc):
 
 def table_text(series, kernel, agg, rounds):
     lines = []
-    lines.append("%s: %s; median of %s runs per cell, configurations interleaved in one boot"
-                 % (series, kernel, rounds))
+    lines.append("%s: %s; median of %s runs per cell, configurations interleaved in one %s"
+                 % (series, kernel, rounds, "run" if series.startswith("host") else "boot"))
     lines.append("speed = time of base4k / time (>1 = faster than 4 KB pages); "
                  "spread = (max-min)/median of the time;")
     lines.append("best = the fastest run, speed(best) = best of base4k / best (noise only adds time)")
