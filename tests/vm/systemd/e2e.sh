@@ -20,6 +20,8 @@
 #   restart  systemctl restart fptd: the policy never leaves the kernel
 #   kill     kill -9 fptd: systemd restarts it, nothing is lost
 #   reload   rmmod + modprobe fpt: the policy is back within 1 s
+#   thp2m    fptctl enable --thp2m=deny under THP "always": 64 KB runs, no
+#            2 MB THP in db.slice; other slices keep their THP
 #   broken   a broken policy file: the old policy stays, error in the journal
 #   measure  fptd's RSS and CPU at a 1 s report interval (30 s)
 #
@@ -39,6 +41,7 @@ POLDIR=/etc/fpt/policy.d
 STATE=/var/lib/fpt/policies.conf
 PROMDIR=/var/lib/prometheus/node-exporter
 PROM=$PROMDIR/fpt.prom
+THP=/sys/kernel/mm/transparent_hugepage
 TOUCH_MB=64
 FAILED=0
 
@@ -76,20 +79,31 @@ unit() { systemctl show -p "$2" --value "$1"; }
 
 # --- reading fpt's counters ------------------------------------------------
 COUNTERS=$(ls /sys/kernel/fpt/stats 2>/dev/null)   # refreshed after load
-# proc_row PATH: the /proc/fpt row of the policy of cgroup PATH ("db.slice")
-proc_row() { awk -v p="/$1" 'NR > 2 && $2 == p' /proc/fpt 2>/dev/null; }
-# proc_counter PATH NAME: one counter of that row (column named in line 2)
-proc_counter() {
-	awk -v p="/$1" -v n="$2" 'NR == 2 { for (i = 1; i <= NF; i++) if ($i == n) c = i }
-		NR > 2 && $2 == p && c { print $c }' /proc/fpt 2>/dev/null
+# /proc/fpt: "# ..." comment lines, a header line starting "cgroup_id" that
+# names the columns, then one row per policy (path as "/db.slice").
+# proc_row PATH: the row of the policy of cgroup PATH ("db.slice")
+proc_row() {
+	awk -v p="/$1" '/^#/ { next } $1 == "cgroup_id" { hdr = 1; next } hdr && $2 == p' /proc/fpt 2>/dev/null
 }
-policy_there() { # policy_there PATH MODE
-	[ "$(proc_row "$1" | awk '{ print $3 }')" = "$2" ]
+# proc_counter PATH NAME: one column of that row, by the header's name
+proc_counter() {
+	awk -v p="/$1" -v n="$2" '/^#/ { next }
+		$1 == "cgroup_id" { for (i = 1; i <= NF; i++) if ($i == n) c = i; hdr = 1; next }
+		hdr && c && $2 == p { print $c }' /proc/fpt 2>/dev/null
+}
+# policy_there PATH MODE: without forking (the 20 ms sampler uses it)
+policy_there() {
+	local id path mode rest
+	while read -r id path mode rest; do
+		[ "$path" = "/$1" ] && [ "$mode" = "$2" ] && return 0
+	done </proc/fpt 2>/dev/null
+	return 1
 }
 # every counter of one source as "name=value ..." (sorted by name)
 counters_proc() {
-	awk -v p="/$1" 'NR == 2 { for (i = 1; i <= NF; i++) h[i] = $i }
-		NR > 2 && $2 == p { for (i = 7; i <= NF; i++) print h[i] "=" $i }' /proc/fpt | sort | paste -sd' '
+	awk -v p="/$1" '/^#/ { next }
+		$1 == "cgroup_id" { for (i = 1; i <= NF; i++) h[i] = $i; hdr = 1; next }
+		hdr && $2 == p { for (i = 7; i <= NF; i++) print h[i] "=" $i }' /proc/fpt 2>/dev/null | sort | paste -sd' '
 }
 counters_json_policy() {
 	fptctl stats --json 2>/dev/null | jq -r --arg p "/$1" \
@@ -116,7 +130,7 @@ prom_value() { # prom_value METRIC{LABELS}
 # /proc/self/pagemap) and fpt's runs counter across the touch loop.
 W_RUNS=0
 workload() {
-	local name=$1 out rc cov runs cd
+	local name=$1 out rc cov runs cd ahk
 	out=$(systemd-run --slice="$SLICE" --wait --pipe --quiet \
 		/usr/local/bin/fpt-touch --size "$TOUCH_MB" --order reverse \
 		--counter /sys/kernel/fpt/stats/runs 2>&1)
@@ -128,9 +142,18 @@ workload() {
 		fail "$name-coverage" "systemd-run --slice=$SLICE fpt-touch exited $rc: $(echo "$out" | oneline 200)"
 		return 1
 	fi
-	check "$name-coverage" "$(ge "$cov" 99; echo $?)" "pagemap: ${cov}% of $TOUCH_MB MB in aligned 64 KB runs (>= 99%)"
+	ahk=$(kv anon_huge_kb "$out")
+	# 2 MB THP would be runs too, but not fpt's: there must be none
+	check "$name-coverage" "$(ge "$cov" 99 && [ "$ahk" = 0 ]; echo $?)" \
+		"pagemap: ${cov}% of $TOUCH_MB MB in aligned 64 KB runs (>= 99%), 2 MB THP ${ahk} kB (must be 0), compound pages $(kv compound "$out")"
 	check "$name-runs-counter" "$([ "$cd" = "$runs" ]; echo $?)" \
 		"pagemap runs $runs, /sys/kernel/fpt/stats/runs +$cd across the touch loop"
+}
+
+# outside NAME: the same workload in a slice without a policy
+outside() {
+	systemd-run --slice=other.slice --wait --pipe --quiet \
+		/usr/local/bin/fpt-touch --size "$TOUCH_MB" --order reverse "$@" 2>&1
 }
 
 # counters_agree NAME: with nothing opted in running, every view of the
@@ -183,11 +206,12 @@ policy_watch_start() {
 	) &
 	WATCH_PID=$!
 }
+# (not in a $(...) subshell: wait needs the sampler to be our child)
 policy_watch_stop() {
 	rm -f "$W/watch.out"
 	kill "$WATCH_PID" 2>/dev/null
 	wait "$WATCH_PID" 2>/dev/null
-	cat "$W/watch.out" 2>/dev/null || echo "0 -1"
+	read -r samples misses <"$W/watch.out" 2>/dev/null || { samples=0 misses=-1; }
 }
 
 # ready_latency: READY=1 of the current fptd instance, in ms after its exec
@@ -292,6 +316,12 @@ fi
 FPTD_OK=0
 if want fptd; then
 	need "$DKMS_OK" fptd-start "the module did not install with dkms"
+	# The host's THP: Debian's kernel says "always", which gives a large
+	# enough anonymous region 2 MB pages (contiguous, but not fpt's work);
+	# a database host typically runs "madvise".  thp2m below tests fpt
+	# under "always".
+	info "THP: enabled $(cat $THP/enabled), hugepages-64kB $(cat $THP/hugepages-64kB/enabled) (Debian's defaults); setting enabled = madvise"
+	echo madvise >$THP/enabled
 	# The operator's settings: a report every second (for the measurements
 	# below), and node-exporter's textfile directory (its package makes it).
 	sed -i 's/^;\{0,1\}[[:space:]]*interval[[:space:]]*=.*/interval = 1/' "$CONF"
@@ -332,6 +362,15 @@ if want fptd; then
 	check fptd-ready "$([ "$st" = active/running ] && [ "$lat" != "?" ]; echo $?)" \
 		"$st; READY=1 ${lat} ms after exec (ExecMainStart -> ActiveEnter), systemctl start returned after ${ts}s"
 	info "READY latency (first start, module loaded by fptd): ${lat} ms; systemctl start fptd took ${ts} s"
+	# where the time goes: systemd's timestamps of the unit and fptd's own
+	# journal lines, all CLOCK_MONOTONIC (journald may lag a little)
+	wait_for 3 sh -c "journalctl -u fptd -o cat --no-pager --after-cursor='$(cat "$W/cursor")' | grep -q 'connected to the fpt module'"
+	info "READY breakdown: $(journalctl -u fptd -o short-monotonic --no-pager --after-cursor="$(cat "$W/cursor")" 2>/dev/null |
+		awk -v x="$(unit fptd ExecMainStartTimestampMonotonic)" -v r="$(unit fptd ActiveEnterTimestampMonotonic)" '
+			{ t = substr($0, 2, index($0, "]") - 2) * 1e6 }
+			/fptd [0-9.]* starting:/ && !t1 { t1 = t }
+			/connected to the fpt module/ && !t2 { t2 = t }
+			END { if (x > 0 && t1 && t2 && r) printf "exec (systemd forks, sandbox set up) -> fptd has read its config +%.0f ms -> module loaded (libkmod) and connected +%.0f ms -> READY=1 seen by systemd +%.0f ms", (t1 - x) / 1000, (t2 - x) / 1000, (r - x) / 1000; else print "n/a" }')"
 	COUNTERS=$(ls /sys/kernel/fpt/stats 2>/dev/null)
 	j=$(journal_since "$W/cursor")
 	check fptd-loaded-module "$([ -d /sys/module/fpt ] && echo "$j" | grep -q 'connected to the fpt module'; echo $?)" \
@@ -342,6 +381,10 @@ if want fptd; then
 	check fptctl-status "$([ $rc = 0 ] && fptctl status --json 2>/dev/null | jq -e '.module_loaded and .fptd_running' >/dev/null; echo $?)" \
 		"fptctl status: rc=$rc; $(echo "$out" | oneline 300)"
 	[ "$(unit fptd ActiveState)" = active ] || FPTD_OK=1
+	# A clean start logs nothing at warning level or worse.
+	w=$(journalctl _SYSTEMD_UNIT=fptd.service -p warning --no-pager -o cat \
+		--after-cursor="$(cat "$W/cursor")" 2>/dev/null | grep -v '^$' | oneline 300)
+	check fptd-start-no-warnings "$([ -z "$w" ]; echo $?)" "fptd's warnings since systemctl start: ${w:-none}"
 fi
 
 # --- policy ------------------------------------------------------------------------------
@@ -370,6 +413,12 @@ fi
 # --- workload --------------------------------------------------------------------------------
 if want workload; then
 	need "$POLICY_OK" workload-coverage "fptctl enable failed"
+	# the baseline: no policy, reverse touch order (chance runs ~0)
+	out=$(outside)
+	info "outside (other.slice, no policy): $out"
+	cov=$(kv coverage_pct "$out")
+	check outside-baseline "$([ -n "$cov" ] && le "$cov" 10 && [ "$(kv compound "$out")" = 0 ]; echo $?)" \
+		"other.slice: ${cov}% in runs (<= 10%), compound pages $(kv compound "$out") (must be 0: no 64 KB folios outside a policy)"
 	workload workload
 	check policy-in-kernel "$(policy_there "$SLICE" on; echo $?)" "/proc/fpt: $(proc_row "$SLICE" | cut -d' ' -f1-7)"
 	r=$(proc_counter "$SLICE" runs)
@@ -413,7 +462,7 @@ if want restart; then
 	out=$(systemctl restart fptd 2>&1); rc=$?
 	tr=$(since "$t0")
 	sleep 1
-	read -r samples misses <<<"$(policy_watch_stop)"
+	policy_watch_stop
 	pid1=$(unit fptd MainPID)
 	check restart-active "$([ $rc = 0 ] && [ "$(unit fptd ActiveState)" = active ] && [ "$pid1" != "$pid0" ]; echo $?)" \
 		"systemctl restart fptd: rc=$rc in ${tr}s, MainPID $pid0 -> $pid1, READY $(ready_latency) ms after exec"
@@ -442,7 +491,7 @@ if want kill; then
 	wait_for 30 back; rc=$?
 	tk=$(since "$t0")
 	sleep 1
-	read -r samples misses <<<"$(policy_watch_stop)"
+	policy_watch_stop
 	pid1=$(unit fptd MainPID); n1=$(unit fptd NRestarts)
 	check kill-restarted "$([ $rc = 0 ] && [ "$n1" = $((n0 + 1)) ]; echo $?)" \
 		"kill -9 $pid0: active again as $pid1 after ${tk}s (RestartSec=$(unit fptd RestartUSec)), NRestarts $n0 -> $n1, READY $(ready_latency) ms after exec"
@@ -476,12 +525,35 @@ if want reload; then
 	tb=$(since "$t1")
 	check reload-policy-back "$([ $rc = 0 ] && [ $back = 0 ] && le "$tb" 1.0; echo $?)" \
 		"modprobe fpt took ${tm}s; the $SLICE policy was back in /proc/fpt ${tb}s after it returned (<= 1 s)"
+	info "reload breakdown (journal): $(journalctl -u fptd -o short-monotonic --no-pager -n 20 2>/dev/null |
+		awk '{ t = substr($0, 2, index($0, "]") - 2) + 0 }
+			/the fpt module was loaded/ { t0 = t; t1 = t2 = 0 }
+			/connected to the fpt module/ && t0 && !t1 { t1 = t }
+			/policy of db.slice set/ && t0 && !t2 { t2 = t }
+			END { if (t0 && t2) printf "fptd saw the family +0 -> connected +%.0f ms -> policy set (netlink reply, includes the kernel arming its hooks) +%.0f ms", (t1 - t0) * 1000, (t2 - t0) * 1000; else print "n/a" }')"
 	check reload-fptd-same "$([ "$(unit fptd MainPID)" = "$pid0" ] && [ "$(unit fptd ActiveState)" = active ]; echo $?)" \
 		"fptd MainPID $pid0 -> $(unit fptd MainPID), $(unit fptd ActiveState): it followed the module without a restart"
 	COUNTERS=$(ls /sys/kernel/fpt/stats 2>/dev/null)
 	workload reload
 	counters_agree reload
 	prom_agrees reload
+fi
+
+# --- thp2m=deny under THP "always" ---------------------------------------------------------
+if want thp2m; then
+	need "$POLICY_OK" thp2m "no policy"
+	echo always >$THP/enabled
+	out=$(fptctl enable --cgroup="$SLICE" --thp2m=deny 2>&1); rc=$?
+	check thp2m-enable "$([ $rc = 0 ] && [ "$(proc_row "$SLICE" | awk '{ print $6 }')" = 0x1 ]; echo $?)" \
+		"THP enabled=always; fptctl enable --cgroup=$SLICE --thp2m=deny: rc=$rc: $(echo "$out" | oneline 150); /proc/fpt flags $(proc_row "$SLICE" | awk '{ print $6 }')"
+	workload thp2m
+	counters_agree thp2m
+	out=$(outside --align2m)
+	info "outside, THP always: $out"
+	check thp2m-outside-keeps-thp "$([ "$(kv anon_huge_kb "$out")" -gt 0 ] 2>/dev/null; echo $?)" \
+		"other.slice keeps the administrator's 2 MB THP: AnonHugePages $(kv anon_huge_kb "$out") kB"
+	fptctl enable --cgroup="$SLICE" >/dev/null 2>&1
+	echo madvise >$THP/enabled
 fi
 
 # --- a broken policy file --------------------------------------------------------------------
