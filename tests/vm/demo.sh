@@ -49,11 +49,20 @@ for s in $KERNELS; do
 		status=1; continue
 	fi
 	rcfile=$FPT_VM/$s/demo.rc
-	rm -f "$rcfile"
-	boot_rc=0
-	FPT_VERBOSE=1 bash "$FPT_TOOLS/run-guest.sh" "$FPT_BUILD/kernels/$s" \
-		"$FPT_VM/$s/initramfs.cpio.gz" "$FPT_VM/$s/console.log" "$TIMEOUT" \
-		"$(fpt_append "$TIMEOUT")" | filter "$rcfile" || boot_rc=$?
+	# as check.sh: a kernel that dies before /init starts the script is
+	# booted once more
+	for attempt in 1 2; do
+		rm -f "$rcfile"
+		boot_rc=0
+		FPT_VERBOSE=1 bash "$FPT_TOOLS/run-guest.sh" "$FPT_BUILD/kernels/$s" \
+			"$FPT_VM/$s/initramfs.cpio.gz" "$FPT_VM/$s/console.log" "$TIMEOUT" \
+			"$(fpt_append "$TIMEOUT")" | filter "$rcfile" || boot_rc=$?
+		if [ "$boot_rc" -eq 0 ] || [ "$attempt" = 2 ] ||
+		   grep -qa '@@START' "$FPT_VM/$s/console.log"; then
+			break
+		fi
+		echo "demo: $s: the guest kernel died while booting; booting again"
+	done
 	if [ "$boot_rc" -ne 0 ] || [ ! -s "$rcfile" ]; then
 		echo "demo: $s: the guest did not finish; last console lines:"
 		fpt_tail 30 "$FPT_VM/$s/console.log"
