@@ -2,19 +2,20 @@
 /*
  * fpt: 64 KB contiguous anonymous memory for opted-in cgroups.
  *
- * The hooks (hook.c, folio.c) are armed only while an enabled policy
- * exists: a loaded fpt with no policy costs the kernel nothing, and the
- * administrator's 64 KB mTHP setting stays untouched.  At load they are
- * armed and disarmed once, so that a kernel lacking a hook point refuses
- * the module (-EOPNOTSUPP, one line in dmesg naming the hook point).
- * Unload: interfaces first (no new requests), then the hooks, then the
- * reservations, so that nothing reaches a backend after it is gone.
+ * The hooks (hook.c) are armed only while an enabled policy needs them: a
+ * loaded fpt with no policy costs the kernel nothing, and no THP setting is
+ * ever written.  At load every hook point is looked up and armed once, so
+ * that a kernel lacking one, or one taken by another ftrace user (a
+ * livepatch), refuses the module with the true errno and one dmesg line
+ * naming it.  Unload: interfaces first (no new requests), then the hooks,
+ * then the reservations, so that nothing reaches a backend after it is gone.
  */
 #include <linux/module.h>
 #include <linux/mm.h>
+#include <linux/pgtable.h>
 #include "internal.h"
 
-#define FPT_VERSION "0.1.0"
+/* FPT_VERSION: -D from module/Kbuild, the file VERSION of the tree */
 
 bool fpt_enabled = true;
 unsigned int fpt_backends;
@@ -33,45 +34,6 @@ unsigned long fpt_max_unused_pages(void)
 	return min(totalram_pages() / 128, (256UL << 20) >> PAGE_SHIFT);
 }
 
-static DEFINE_MUTEX(fpt_arm_mutex);
-static bool fpt_armed;
-
-static int fpt_hooks_arm(void)
-{
-	int ret = fpt_folio_arm();
-
-	if (ret)
-		return ret;
-	ret = fpt_hook_arm();
-	if (ret)
-		fpt_folio_disarm();
-	return ret;
-}
-
-static void fpt_hooks_disarm(void)
-{
-	fpt_hook_disarm();
-	fpt_folio_disarm();
-}
-
-/* Arm or disarm the hooks for the current policies and switch. */
-int fpt_arm_update(void)
-{
-	bool want = READ_ONCE(fpt_enabled) && fpt_nr_policies();
-	int ret = 0;
-
-	mutex_lock(&fpt_arm_mutex);
-	if (want && !fpt_armed) {
-		ret = fpt_hooks_arm();
-		fpt_armed = !ret;
-	} else if (!want && fpt_armed) {
-		fpt_hooks_disarm();
-		fpt_armed = false;
-	}
-	mutex_unlock(&fpt_arm_mutex);
-	return ret;
-}
-
 static int __init fpt_init(void)
 {
 	int ret;
@@ -83,13 +45,13 @@ static int __init fpt_init(void)
 	if (ret)
 		goto err_policy;
 	/* every hook point must be there; a failure names it in dmesg */
-	ret = fpt_hooks_arm();
+	ret = fpt_hook_init();
 	if (ret)
-		goto err_hook;
-	fpt_hooks_disarm();
+		goto err_reserve;
 	fpt_backends = BIT(FPT_BACKEND_RESERVE);
 #ifdef FPT_HAVE_MTHP
-	fpt_backends |= BIT(FPT_BACKEND_FOLIO);
+	if (has_transparent_hugepage())
+		fpt_backends |= BIT(FPT_BACKEND_FOLIO);
 #endif
 	ret = fpt_netlink_init();
 	if (ret)
@@ -106,6 +68,7 @@ err_netlink:
 	fpt_netlink_exit();
 err_hook:
 	fpt_hook_exit();
+err_reserve:
 	fpt_reserve_exit();
 err_policy:
 	fpt_policy_exit();
@@ -116,11 +79,6 @@ static void __exit fpt_exit(void)
 {
 	fpt_sysfs_exit();
 	fpt_netlink_exit();
-	mutex_lock(&fpt_arm_mutex);
-	if (fpt_armed)
-		fpt_hooks_disarm();
-	fpt_armed = false;
-	mutex_unlock(&fpt_arm_mutex);
 	fpt_hook_exit();
 	fpt_reserve_exit();
 	fpt_policy_exit();

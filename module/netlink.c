@@ -12,40 +12,16 @@
 static struct genl_family fpt_genl_family;
 static bool fpt_genl_registered;
 
-/* Enumerations: refuse unknown values with EINVAL and say what is valid. */
-static int fpt_nl_check_mode(const struct nlattr *attr,
-			     struct netlink_ext_ack *extack)
-{
-	if (nla_get_u8(attr) < __FPT_MODE_MAX)
-		return 0;
-	NL_SET_ERR_MSG_ATTR(extack, attr,
-			    "FPT_P_MODE must be 0 (off), 1 (on) or 2 (madvise)");
-	return -EINVAL;
-}
-
-static int fpt_nl_check_defrag(const struct nlattr *attr,
-			       struct netlink_ext_ack *extack)
-{
-	if (nla_get_u8(attr) <= 1)
-		return 0;
-	NL_SET_ERR_MSG_ATTR(extack, attr, "FPT_P_DEFRAG must be 0 or 1");
-	return -EINVAL;
-}
-
-static int fpt_nl_check_backend(const struct nlattr *attr,
-				struct netlink_ext_ack *extack)
-{
-	if (nla_get_u8(attr) < __FPT_BACKEND_MAX)
-		return 0;
-	NL_SET_ERR_MSG_ATTR(extack, attr,
-			    "FPT_P_BACKEND must be 0 (auto), 1 (folio) or 2 (reserve)");
-	return -EINVAL;
-}
-
 static const struct nla_policy fpt_policy_nest_policy[FPT_P_MAX + 1] = {
-	[FPT_P_MODE]	= NLA_POLICY_VALIDATE_FN(NLA_U8, fpt_nl_check_mode),
-	[FPT_P_DEFRAG]	= NLA_POLICY_VALIDATE_FN(NLA_U8, fpt_nl_check_defrag),
-	[FPT_P_BACKEND]	= NLA_POLICY_VALIDATE_FN(NLA_U8, fpt_nl_check_backend),
+	/*
+	 * Ranges, not validation functions: the kernel describes a refused
+	 * attribute's policy in its reply (extack "integer out of range" with
+	 * the bounds), and a validation function has no bounds to describe
+	 * (nla_get_range_unsigned() warns on it).
+	 */
+	[FPT_P_MODE]	= NLA_POLICY_MAX(NLA_U8, __FPT_MODE_MAX - 1),
+	[FPT_P_DEFRAG]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[FPT_P_BACKEND]	= NLA_POLICY_MAX(NLA_U8, __FPT_BACKEND_MAX - 1),
 	[FPT_P_FLAGS]	= NLA_POLICY_MASK(NLA_U32, FPT_F_ALL),
 	[FPT_P_BACKEND_ACTIVE] = { .type = NLA_REJECT },	/* replies only */
 };
@@ -62,7 +38,8 @@ static const struct nla_policy fpt_genl_policy[FPT_A_MAX + 1] = {
  * (POLICY_SET); otherwise an id alone is taken as is, so the policy of a
  * cgroup that was removed can still be read or deleted.
  */
-static int fpt_nl_cgroup(struct genl_info *info, bool must_exist, u64 *cgid)
+static int fpt_nl_cgroup(struct genl_info *info, bool must_exist, u64 *cgid,
+			 unsigned int *level)
 {
 	struct nlattr *id_attr = info->attrs[FPT_A_CGROUP_ID];
 	struct nlattr *path_attr = info->attrs[FPT_A_CGROUP_PATH];
@@ -82,6 +59,8 @@ static int fpt_nl_cgroup(struct genl_info *info, bool must_exist, u64 *cgid)
 			return -ENOENT;
 		}
 		id = cgroup_id(cgrp);
+		if (level)
+			*level = cgrp->level;
 		cgroup_put(cgrp);
 		if (id_attr && nla_get_u64(id_attr) != id) {
 			NL_SET_ERR_MSG_ATTR(info->extack, id_attr,
@@ -99,6 +78,8 @@ static int fpt_nl_cgroup(struct genl_info *info, bool must_exist, u64 *cgid)
 					    "no cgroup with this id in the cgroup2 hierarchy");
 			return -ENOENT;
 		}
+		if (level)
+			*level = cgrp->level;
 		cgroup_put(cgrp);
 	}
 	*cgid = id;
@@ -169,11 +150,12 @@ static int fpt_nl_policy_set(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *pattr = info->attrs[FPT_A_POLICY];
 	u8 mode, defrag = 0, backend = FPT_BACKEND_AUTO;
 	const char *path = NULL;
+	unsigned int level = 0, need;
 	u32 flags = 0;
 	u64 cgid;
 	int ret;
 
-	ret = fpt_nl_cgroup(info, true, &cgid);
+	ret = fpt_nl_cgroup(info, true, &cgid, &level);
 	if (ret)
 		return ret;
 	if (GENL_REQ_ATTR_CHECK(info, FPT_A_POLICY))
@@ -201,18 +183,24 @@ static int fpt_nl_policy_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (info->attrs[FPT_A_CGROUP_PATH])
 		path = nla_data(info->attrs[FPT_A_CGROUP_PATH]);
-	fpt_folio_refresh();	/* the administrator's THP settings, now */
-	ret = fpt_policy_set(cgid, path, mode, defrag, backend, flags);
+
+	/* the hooks this policy needs first: if they cannot be had, no change */
+	need = fpt_policy_want(mode, fpt_backend_resolve(backend), flags);
+	ret = fpt_hook_prepare(READ_ONCE(fpt_enabled) ? need : 0);
 	if (ret) {
-		NL_SET_ERR_MSG(info->extack, "out of memory for the policy");
+		fpt_hook_done();
+		if (ret == -EBUSY)
+			NL_SET_ERR_MSG(info->extack,
+				       "a kernel function fpt hooks is redirected by another ftrace user (a livepatch?); see dmesg");
+		else
+			NL_SET_ERR_MSG(info->extack,
+				       "cannot hook the kernel's fault path; see dmesg");
 		return ret;
 	}
-	ret = fpt_arm_update();
-	if (ret) {
-		fpt_policy_del(cgid);
-		NL_SET_ERR_MSG(info->extack,
-			       "cannot arm fpt's hooks (see dmesg); policy not set");
-	}
+	ret = fpt_policy_set(cgid, level, path, mode, defrag, backend, flags);
+	fpt_hook_done();
+	if (ret)
+		NL_SET_ERR_MSG(info->extack, "out of memory for the policy");
 	return ret;
 }
 
@@ -227,17 +215,19 @@ static int fpt_nl_policy_del(struct sk_buff *skb, struct genl_info *info)
 					    "FPT_A_ALL excludes naming a cgroup");
 			return -EINVAL;
 		}
+		fpt_hook_prepare(0);
 		fpt_policy_del_all();
-		fpt_arm_update();
+		fpt_hook_done();
 		return 0;
 	}
-	ret = fpt_nl_cgroup(info, false, &cgid);
+	ret = fpt_nl_cgroup(info, false, &cgid, NULL);
 	if (ret)
 		return ret;
+	fpt_hook_prepare(0);
 	ret = fpt_policy_del(cgid);
+	fpt_hook_done();
 	if (ret)
 		NL_SET_ERR_MSG(info->extack, "this cgroup has no policy");
-	fpt_arm_update();
 	return ret;
 }
 
@@ -253,7 +243,7 @@ static int fpt_nl_get_one(struct genl_info *info, bool exact)
 	u64 cgid;
 	int ret;
 
-	ret = fpt_nl_cgroup(info, false, &cgid);
+	ret = fpt_nl_cgroup(info, false, &cgid, NULL);
 	if (ret)
 		return ret;
 	fpt_policy_lock();
@@ -314,6 +304,7 @@ static int fpt_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u8(msg, FPT_A_ENABLED, READ_ONCE(fpt_enabled)) ||
 	    nla_put_u32(msg, FPT_A_BACKENDS, fpt_backends) ||
 	    nla_put_u32(msg, FPT_A_NR_POLICIES, fpt_nr_policies()) ||
+	    nla_put_u32(msg, FPT_A_FEATURES, fpt_features) ||
 	    fpt_nl_put_stats(msg, NULL)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
@@ -371,6 +362,8 @@ static struct genl_family fpt_genl_family __ro_after_init = {
 	.ops		= fpt_genl_ops,
 	.n_ops		= ARRAY_SIZE(fpt_genl_ops),
 	.resv_start_op	= FPT_CMD_STATS_GET + 1,
+	/* no genl_mutex: fpt serialises its own requests, never the host's */
+	.parallel_ops	= true,
 	.mcgrps		= fpt_genl_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(fpt_genl_mcgrps),
 };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /sys/kernel/fpt/: enabled (rw), backend (ro), version (ro),
+ * /sys/kernel/fpt/: enabled (rw), backend (ro), version (ro), features (ro),
  *                   stats/<counter> (ro, global counters)
  * /proc/fpt:        one row per policy cgroup with its counters
  */
@@ -49,9 +49,11 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 	if (ret)
 		return ret;
-	fpt_folio_refresh();
-	WRITE_ONCE(fpt_enabled, on);
-	ret = fpt_arm_update();
+	/* arm what the policies need first: if that fails, nothing changes */
+	ret = fpt_hook_prepare(on ? fpt_policy_want_all() : 0);
+	if (!ret)
+		fpt_policy_enable(on);
+	fpt_hook_done();
 	return ret ? ret : count;
 }
 
@@ -78,7 +80,16 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  FPT_GENL_VERSION);
 }
 
+/* what this kernel lets fpt do beyond private memory: "shmem" or nothing */
+static ssize_t features_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  (fpt_features & FPT_FEAT_SHMEM) ? "shmem" : "");
+}
+
 static struct kobj_attribute fpt_enabled_attr = __ATTR_RW(enabled);
+static struct kobj_attribute fpt_features_attr = __ATTR_RO(features);
 static struct kobj_attribute fpt_backend_attr = __ATTR_RO(backend);
 static struct kobj_attribute fpt_version_attr = __ATTR_RO(version);
 
@@ -86,6 +97,7 @@ static struct attribute *fpt_attrs[] = {
 	&fpt_enabled_attr.attr,
 	&fpt_backend_attr.attr,
 	&fpt_version_attr.attr,
+	&fpt_features_attr.attr,
 	NULL,
 };
 

@@ -43,7 +43,8 @@
  * FPT_CMD_STATS_GET
  *   doit without cgroup: global counters: FPT_A_GLOBAL, FPT_A_STATS,
  *   FPT_A_ENABLED (u8), FPT_A_BACKENDS (u32 mask of 1 << enum fpt_backend
- *   this kernel supports), FPT_A_NR_POLICIES (u32).
+ *   this kernel supports), FPT_A_NR_POLICIES (u32), FPT_A_FEATURES (u32,
+ *   FPT_FEAT_*).
  *   doit with cgroup: the counters of the policy that governs the cgroup
  *   (its own or its nearest ancestor's), tagged with that policy's cgroup.
  *   dumpit: like POLICY_GET's dump.
@@ -82,6 +83,7 @@ enum fpt_attr {
 	FPT_A_BACKENDS,		/* u32 */
 	FPT_A_NR_POLICIES,	/* u32 */
 	FPT_A_ALL,		/* flag: POLICY_DEL of every policy */
+	FPT_A_FEATURES,		/* u32, FPT_FEAT_*: what this kernel allows */
 	__FPT_A_MAX
 };
 #define FPT_A_MAX (__FPT_A_MAX - 1)
@@ -111,9 +113,13 @@ enum fpt_backend {
 	__FPT_BACKEND_MAX
 };
 
+/* FPT_A_FEATURES (STATS_GET global reply) */
+#define FPT_FEAT_SHMEM		(1U << 0)	/* shared memory in 64 KB runs */
+
 /* FPT_P_FLAGS */
 #define FPT_F_NO_PMD_THP	(1U << 0)	/* no 2 MB THP in this cgroup */
-#define FPT_F_ALL		(FPT_F_NO_PMD_THP)
+#define FPT_F_NO_SHMEM		(1U << 1)	/* private memory only, no shared */
+#define FPT_F_ALL		(FPT_F_NO_PMD_THP | FPT_F_NO_SHMEM)
 
 /*
  * Counters, in the order of their FPT_S_* attributes.  X(ENUM, name, help)
@@ -126,8 +132,18 @@ enum fpt_backend {
  * faults_64k  faults served from a 64 KB block (folio: = runs; reserve: each
  *             4 KB page handed out of a reservation).
  * fallback_*  faults of an opted-in process that got an ordinary 4 KB page,
- *             by reason.
+ *             by reason.  New counters are only ever appended.
  * resv_*      reservation life cycle (reserve backend).
+ * shmem_*     shared memory (MAP_SHARED anonymous, SysV shm, memfd) of
+ *             opted-in processes, where fpt covers it (FPT_FEAT_SHMEM).
+ *             Where shmem allocates large folios (6.12), shmem_requested
+ *             counts the 64 KB folios fpt asked the kernel for; whether
+ *             the allocation succeeded the kernel counts
+ *             (hugepages-64kB/stats/shmem_*).
+ *             Where shmem allocates 4 KB pages only (6.1), fpt serves
+ *             them from reservations keyed by (object, window):
+ *             shmem_faults_64k, shmem_runs and the shmem_fallback_*
+ *             reasons count them; their life cycle is in resv_*.
  */
 #define FPT_COUNTERS(X)							\
 	X(RUNS, runs, "64 KB runs mapped")				\
@@ -146,7 +162,25 @@ enum fpt_backend {
 	X(RESV_COMPLETED, resv_completed, "reservations fully handed out") \
 	X(RESV_BROKEN, resv_broken, "reservations released by unmap or exit") \
 	X(RESV_RECLAIMED, resv_reclaimed, "reservations released under memory pressure") \
-	X(RESV_UNUSED_PAGES, resv_unused_pages, "pages held in reservations, not yet handed out")
+	X(RESV_UNUSED_PAGES, resv_unused_pages, "pages held in reservations, not yet handed out") \
+	X(FB_MOVED, fallback_moved, "window reserved under another policy (task moved)") \
+	X(FB_HWPOISON, fallback_hwpoison, "reserved page poisoned (memory failure)") \
+	X(FB_NODE, fallback_node, "reserved page on a node the thread may not use") \
+	X(FB_SPARSE, fallback_sparse, "no reservation: this process's reservations do not fill") \
+	X(SHMEM_REQUESTED, shmem_requested, "shared memory: 64 KB folios asked of the kernel for a fault") \
+	X(SHMEM_ALIGNED, shmem_aligned, "shared memory: mappings placed 64 KB-aligned") \
+	X(SHMEM_FB_RANGE, shmem_fallback_range, "shared memory: window not inside the mapping or the object") \
+	X(SHMEM_FB_ALIGN, shmem_fallback_align, "shared memory: mapping offset not 64 KB-aligned to its address") \
+	X(SHMEM_FB_POPULATED, shmem_fallback_populated, "shared memory: window already partly in the object") \
+	X(SHMEM_FB_UFFD, shmem_fallback_uffd, "shared memory: userfaultfd armed") \
+	X(SHMEM_FB_CHARGE, shmem_fallback_charge, "shared memory: memcg has no room for 64 KB") \
+	X(SHMEM_FAULTS_64K, shmem_faults_64k, "shared memory: pages handed out of a 64 KB reservation") \
+	X(SHMEM_RUNS, shmem_runs, "shared memory: reservations whose 16 pages were all handed out") \
+	X(SHMEM_FB_NO_BLOCK, shmem_fallback_no_block, "shared memory: no free order-4 block (or no memory for fpt's bookkeeping)") \
+	X(SHMEM_FB_CAP, shmem_fallback_cap, "shared memory: reservation cap reached") \
+	X(SHMEM_FB_MEMPOLICY, shmem_fallback_mempolicy, "shared memory: the object has its own NUMA policy") \
+	X(SHMEM_FB_RESV, shmem_fallback_resv, "shared memory: the window's reservation cannot give this page (taken, other policy or object, node)") \
+	X(SHMEM_FB_SPARSE, shmem_fallback_sparse, "shared memory: no reservation, this task's reservations do not fill")
 
 #define FPT_COUNTER_ENUM(e, n, h) FPT_C_##e,
 enum fpt_counter {
