@@ -37,15 +37,13 @@ static int copy_out(const char *s, char *out, size_t len)
 	return 0;
 }
 
-int fpt_cgroup2_mount_root(char *mnt, size_t mlen, char *root, size_t rlen)
+int fpt_cgroup2_mount_parse(FILE *f, char *mnt, size_t mlen, char *root,
+			    size_t rlen)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL;
 	size_t cap = 0;
 	int ret = -ENOENT;
 
-	if (!f)
-		return -errno;
 	while (getline(&line, &cap, f) > 0) {
 		char *fields[5], *dash, *save = NULL, *fstype;
 		int i;
@@ -73,6 +71,17 @@ int fpt_cgroup2_mount_root(char *mnt, size_t mlen, char *root, size_t rlen)
 		break;
 	}
 	free(line);
+	return ret;
+}
+
+int fpt_cgroup2_mount_root(char *mnt, size_t mlen, char *root, size_t rlen)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fpt_cgroup2_mount_parse(f, mnt, mlen, root, rlen);
 	fclose(f);
 	return ret;
 }
@@ -130,6 +139,74 @@ int fpt_cgroup_normalise(const char *mnt, const char *name, char *out,
 		o += cl;
 	}
 	out[o] = 0;
+	return 0;
+}
+
+/* Is @name @prefix itself or under it ("/a" is under "/a", not "/ab")? */
+static const char *under(const char *name, const char *prefix, size_t pl)
+{
+	while (pl > 1 && prefix[pl - 1] == '/')
+		pl--;
+	if (pl == 1 && prefix[0] == '/')
+		pl = 0;
+	if (strncmp(name, prefix, pl) || (name[pl] && name[pl] != '/'))
+		return NULL;
+	return name + pl;
+}
+
+int fpt_cgroup_name(const char *mnt, const char *name, char *out, size_t len,
+		    const char **why)
+{
+	static const char conventional[] = "/sys/fs/cgroup";
+	const char *rest, *dummy;
+	int ret;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	if (!out || !len)
+		return -EINVAL;
+	if (!name || !*name) {
+		*why = FPT_CGROUP_WHY_EMPTY;
+		return -EINVAL;
+	}
+	if (!strcmp(name, "/")) {
+		out[0] = 0;
+		return 0;
+	}
+	if (name[0] == '/') {
+		rest = mnt && mnt[0] == '/' ? under(name, mnt, strlen(mnt)) :
+					      NULL;
+		if (rest) {
+			/* a file system path under the mount */
+			while (*rest == '/')
+				rest++;
+			if (!*rest) {
+				*why = FPT_CGROUP_WHY_ROOT;
+				return -EINVAL;
+			}
+		} else if (under(name, conventional, sizeof(conventional) - 1)) {
+			/* cgroup2 is mounted elsewhere (a hybrid host) */
+			*why = FPT_CGROUP_WHY_HYBRID;
+			return -EINVAL;
+		} else {
+			/* "/db" as /proc/PID/cgroup and /proc/fpt show it */
+			rest = name + 1;
+		}
+	} else {
+		rest = name;
+	}
+	ret = fpt_cgroup_normalise(mnt, rest, out, len);
+	if (ret == -ENAMETOOLONG)
+		return ret;
+	if (ret) {
+		*why = FPT_CGROUP_WHY_PATH;
+		return -EINVAL;
+	}
+	if (!out[0]) {
+		*why = FPT_CGROUP_WHY_ROOT;	/* ".", "./", "/./" */
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -7,14 +7,19 @@
  * one reply per request; text, one line, no trailing newline needed.
  * Requests (the same words as a policy file line, see daemon/README):
  *   set <cgroup-path> mode=on|madvise|off [defrag=yes|no]
- *       [backend=auto|folio|reserve] [thp2m=allow|deny]
+ *       [backend=auto|folio|reserve] [thp2m=allow|deny] [root=yes]
  *   del <cgroup-path>
- *   list                  -> one "policy <cgroup-path> key=value..." line
- *                            per persisted policy, then "ok"
+ *   list                  -> one "policy <cgroup-path> mode=.. defrag=..
+ *                            backend=.. thp2m=.. source=<file:line|fptctl>
+ *                            state=<state>" line per policy fptd manages,
+ *                            then "ok"
+ *   status                -> "ok <fptd's status line>"
  * Replies: "ok [text]" or "err <ERRNO-NAME> <text for a person>".
- * <cgroup-path> is relative to the cgroup2 mount, without a leading "/".
- * The daemon checks the peer's credentials (SO_PEERCRED): changes need
- * uid 0 or CAP_NET_ADMIN.
+ * <cgroup-path> is relative to the cgroup2 mount, without a leading "/";
+ * "/" is the root cgroup, and setting its policy needs root=yes.
+ * Anyone may list and ask for the status; set and del need CAP_NET_ADMIN
+ * in the daemon's user namespace (checked on the peer's process:
+ * SO_PEERCRED, its /proc/PID/status; uid 0 alone is not enough).
  */
 #ifndef FPT_CONTROL_H
 #define FPT_CONTROL_H
@@ -54,5 +59,15 @@ int fpt_control_status(char *reply, const char **text);
 
 /* Does @s need no quoting in a request (no whitespace, no control chars)? */
 int fpt_control_word_ok(const char *s);
+
+/* One "policy ..." line of a list reply, taken apart. */
+struct fpt_control_policy {
+	char path[4096];	/* as in the request: relative, "/" the root */
+	char mode[16], defrag[8], backend[16], thp2m[8];
+	char source[4200];	/* "file:line" or "fptctl" */
+	char state[16];		/* applied, waiting, refused, no_module, ... */
+};
+/* 0, or -EINVAL if @line is not a policy line. */
+int fpt_control_parse_policy(const char *line, struct fpt_control_policy *p);
 
 #endif

@@ -13,9 +13,6 @@
 /* Size of the request buffer fptnl_msg_start() expects. */
 #define FPTNL_MSG_BUF	8192
 
-/* The generic netlink id of the resolved family. */
-uint16_t fptnl_family_id(const struct fptnl *nl);
-
 /*
  * Start a request of @cmd (version FPT_GENL_VERSION) in @buf (FPTNL_MSG_BUF
  * bytes, zeroed first) with NLM_F_REQUEST | @flags.

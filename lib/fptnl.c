@@ -19,6 +19,8 @@
 
 #define RXBUF_SIZE	(1 << 16)	/* dumps come in up to 32 KB skbs */
 
+_Static_assert(FPTNL_FAMILY_NAMSIZ == GENL_NAMSIZ, "family name size");
+
 struct fptnl {
 	struct mnl_socket *sk;
 	unsigned int portid;
@@ -69,6 +71,26 @@ const char *fpt_counter_name(unsigned int idx)
 const char *fpt_counter_help(unsigned int idx)
 {
 	return idx < FPT_NR_COUNTERS ? counter_helps[idx] : NULL;
+}
+
+uint64_t fpt_fallbacks(const uint64_t *c)
+{
+	uint64_t sum = 0;
+	int i;
+
+	for (i = FPT_C_FB_NO_BLOCK; i <= FPT_C_FB_NOMEM; i++)
+		sum += c[i];
+	return sum;
+}
+
+bool fpt_fallback_ratio(const uint64_t *c, double *ratio)
+{
+	uint64_t fb = fpt_fallbacks(c), all = fb + c[FPT_C_FAULTS_64K];
+
+	if (!all)
+		return false;
+	*ratio = (double)fb / (double)all;
+	return true;
 }
 
 static int lookup(const char *s, const char *const *names, int nr)
@@ -282,10 +304,15 @@ struct nlattr *fptnl_nest_start(struct nlmsghdr *nlh, uint16_t type)
 
 /* ---- opening: the family and its multicast group ---- */
 
+/*
+ * What nlctrl says of a family: in the reply to CTRL_CMD_GETFAMILY and in
+ * its NEWFAMILY/DELFAMILY events alike (one parser for both).
+ */
 struct family_ids {
-	const char *mcgrp_name;
+	const char *mcgrp_name;		/* the group to look for, or NULL */
 	uint16_t id;
 	uint32_t mcgrp;
+	char name[GENL_NAMSIZ];
 };
 
 static int mcgrp_attr_cb(const struct nlattr *a, void *data)
@@ -307,6 +334,11 @@ static int family_attr_cb(const struct nlattr *a, void *data)
 	case CTRL_ATTR_FAMILY_ID:
 		if (mnl_attr_validate(a, MNL_TYPE_U16) >= 0)
 			f->id = mnl_attr_get_u16(a);
+		break;
+	case CTRL_ATTR_FAMILY_NAME:
+		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+			snprintf(f->name, sizeof(f->name), "%s",
+				 mnl_attr_get_str(a));
 		break;
 	case CTRL_ATTR_MCAST_GROUPS:
 		if (!f->mcgrp_name || mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
@@ -405,6 +437,18 @@ int fptnl_open_family(struct fptnl **nlp, const char *family)
 	return open_common(nlp, family, NULL);
 }
 
+int fptnl_resolve(const char *family, uint16_t *id)
+{
+	struct fptnl *nl;
+	int ret = open_common(&nl, family, NULL);
+
+	if (ret)
+		return ret;
+	*id = nl->family;
+	fptnl_close(nl);
+	return 0;
+}
+
 int fptnl_open(struct fptnl **nlp)
 {
 	return open_common(nlp, FPT_GENL_NAME, NULL);
@@ -432,6 +476,7 @@ static int top_attr_cb(const struct nlattr *a, void *data)
 		[FPT_A_BACKENDS] = MNL_TYPE_U32,
 		[FPT_A_NR_POLICIES] = MNL_TYPE_U32,
 		[FPT_A_ALL] = MNL_TYPE_FLAG,
+		[FPT_A_FEATURES] = MNL_TYPE_U32,
 	};
 	const struct nlattr **tb = data;
 	uint16_t type = mnl_attr_get_type(a);
@@ -504,6 +549,8 @@ int fptnl_parse_reply(const struct nlmsghdr *nlh, struct fptnl_reply *r)
 		r->enabled = mnl_attr_get_u8(tb[FPT_A_ENABLED]);
 	if ((r->has_backends = tb[FPT_A_BACKENDS] != NULL))
 		r->backends = mnl_attr_get_u32(tb[FPT_A_BACKENDS]);
+	if ((r->has_features = tb[FPT_A_FEATURES] != NULL))
+		r->features = mnl_attr_get_u32(tb[FPT_A_FEATURES]);
 	if ((r->has_nr_policies = tb[FPT_A_NR_POLICIES] != NULL))
 		r->nr_policies = mnl_attr_get_u32(tb[FPT_A_NR_POLICIES]);
 	if ((r->has_cgroup_id = tb[FPT_A_CGROUP_ID] != NULL))
@@ -648,6 +695,8 @@ static int one_cb(const struct fptnl_reply *r, void *arg)
 		o->g->enabled = r->enabled;
 		o->g->backends = r->backends;
 		o->g->nr_policies = r->nr_policies;
+		o->g->has_features = r->has_features;
+		o->g->features = r->features;
 		memcpy(o->g->stats, r->p.stats, sizeof(o->g->stats));
 	}
 	o->got = true;
@@ -742,18 +791,16 @@ static int notify_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /*
- * Everything waiting on the socket, without blocking.  -ENOBUFS: the
- * socket overran and notifications were lost (resynchronise with a dump).
+ * Every message waiting on @nl's socket, without blocking, handed to
+ * @parse (a negative return stops).  0, -ENOBUFS when the socket overran
+ * and messages were lost, or another negative errno.
  */
-int fptnl_monitor_read(struct fptnl *nl, fptnl_notify_cb cb, void *arg)
+static int drain(struct fptnl *nl,
+		 int (*parse)(const char *buf, size_t len, void *ctx),
+		 void *ctx)
 {
-	struct notify *n = calloc(1, sizeof(*n));
-	int fd = mnl_socket_get_fd(nl->sk), ret = 0;
+	int fd = mnl_socket_get_fd(nl->sk), ret;
 
-	if (!n)
-		return -ENOMEM;
-	n->cb = cb;
-	n->arg = arg;
 	for (;;) {
 		ssize_t len = recv(fd, nl->rxbuf, sizeof(nl->rxbuf),
 				   MSG_DONTWAIT);
@@ -761,18 +808,97 @@ int fptnl_monitor_read(struct fptnl *nl, fptnl_notify_cb cb, void *arg)
 		if (len < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				ret = -errno;
-			break;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -errno;
 		}
 		if (len == 0)
-			break;
-		if (mnl_cb_run(nl->rxbuf, (size_t)len, 0, 0, notify_cb, n) ==
-		    MNL_CB_ERROR) {
-			ret = -EBADMSG;
-			break;
-		}
+			return 0;
+		ret = parse(nl->rxbuf, (size_t)len, ctx);
+		if (ret < 0)
+			return ret;
 	}
+}
+
+static int notify_parse(const char *buf, size_t len, void *ctx)
+{
+	return mnl_cb_run(buf, len, 0, 0, notify_cb, ctx) == MNL_CB_ERROR ?
+	       -EBADMSG : 0;
+}
+
+/*
+ * Everything waiting on the socket, without blocking.  -ENOBUFS: the
+ * socket overran and notifications were lost (resynchronise with a dump).
+ */
+int fptnl_monitor_read(struct fptnl *nl, fptnl_notify_cb cb, void *arg)
+{
+	struct notify *n = calloc(1, sizeof(*n));
+	int ret;
+
+	if (!n)
+		return -ENOMEM;
+	n->cb = cb;
+	n->arg = arg;
+	ret = drain(nl, notify_parse, n);
 	free(n);
 	return ret;
+}
+
+/* ---- nlctrl: families registered and unregistered ---- */
+
+int fptnl_ctrl_open(struct fptnl **nlp)
+{
+	/* nlctrl is a family like any other: resolved the same way */
+	return open_common(nlp, "nlctrl", "notify");
+}
+
+struct ctrl_parse {
+	fptnl_family_cb cb;
+	void *arg;
+};
+
+static int ctrl_event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ctrl_parse *c = data;
+	struct family_ids f = { .mcgrp_name = NULL };
+	struct fptnl_family_event ev;
+	const struct genlmsghdr *g;
+
+	if (nlh->nlmsg_type != GENL_ID_CTRL ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*g))
+		return MNL_CB_OK;
+	g = mnl_nlmsg_get_payload(nlh);
+	if (g->cmd != CTRL_CMD_NEWFAMILY && g->cmd != CTRL_CMD_DELFAMILY)
+		return MNL_CB_OK;	/* e.g. NEWMCAST_GRP */
+	if (family_cb(nlh, &f) != MNL_CB_OK || !f.id || !f.name[0])
+		return MNL_CB_OK;	/* skip what we cannot read */
+	memset(&ev, 0, sizeof(ev));
+	ev.cmd = g->cmd;
+	ev.id = f.id;
+	memcpy(ev.name, f.name, sizeof(ev.name));
+	c->cb(&ev, c->arg);
+	return MNL_CB_OK;
+}
+
+int fptnl_ctrl_parse(const void *buf, size_t len, fptnl_family_cb cb,
+		     void *arg)
+{
+	struct ctrl_parse c = { cb, arg };
+
+	return mnl_cb_run(buf, len, 0, 0, ctrl_event_cb, &c) == MNL_CB_ERROR ?
+	       -EBADMSG : 0;
+}
+
+static int ctrl_parse(const char *buf, size_t len, void *ctx)
+{
+	const struct ctrl_parse *c = ctx;
+
+	return fptnl_ctrl_parse(buf, len, c->cb, c->arg);
+}
+
+int fptnl_ctrl_read(struct fptnl *nl, fptnl_family_cb cb, void *arg)
+{
+	struct ctrl_parse c = { cb, arg };
+
+	return drain(nl, ctrl_parse, &c);	/* -ENOBUFS: events lost */
 }

@@ -11,6 +11,7 @@
 #define FPTNL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/fpt.h>
 
@@ -32,6 +33,8 @@ struct fpt_global_info {
 	bool enabled;
 	uint32_t backends;	/* 1 << enum fpt_backend */
 	uint32_t nr_policies;
+	bool has_features;	/* the module says (FPT_A_FEATURES) */
+	uint32_t features;	/* FPT_FEAT_* */
 	uint64_t stats[FPT_NR_COUNTERS];
 };
 
@@ -80,6 +83,37 @@ int fptnl_monitor_read(struct fptnl *nl, fptnl_notify_cb cb, void *arg);
 /* Like fptnl_open() for another family name (testing the client only). */
 int fptnl_open_family(struct fptnl **nlp, const char *family);
 
+/* The generic netlink id of the family a connection resolved at open. */
+uint16_t fptnl_family_id(const struct fptnl *nl);
+
+/* The id @family has now (-ENOENT: not registered), without keeping a
+ * connection. */
+int fptnl_resolve(const char *family, uint16_t *id);
+
+/*
+ * Generic netlink families coming and going: nlctrl's "notify" multicast
+ * group, CTRL_CMD_NEWFAMILY and CTRL_CMD_DELFAMILY with the family's name
+ * and id (fptd follows "fpt" with it).  fptnl_ctrl_open() resolves nlctrl
+ * and joins the group like any family (fptnl_monitor_fd() gives the
+ * pollable socket); fptnl_ctrl_read() calls @cb once per family event
+ * waiting, without blocking, and returns 0, or -ENOBUFS when the socket
+ * overran and events were lost (ask with fptnl_resolve()).
+ * fptnl_ctrl_parse() is its parsing step on a buffer of netlink messages
+ * (other nlctrl commands, e.g. NEWMCAST_GRP, are skipped).
+ */
+#define FPTNL_FAMILY_NAMSIZ	16	/* GENL_NAMSIZ */
+struct fptnl_family_event {
+	uint8_t cmd;			/* CTRL_CMD_NEWFAMILY or _DELFAMILY */
+	uint16_t id;
+	char name[FPTNL_FAMILY_NAMSIZ];
+};
+typedef void (*fptnl_family_cb)(const struct fptnl_family_event *ev,
+				void *arg);
+int fptnl_ctrl_open(struct fptnl **nlp);
+int fptnl_ctrl_read(struct fptnl *nl, fptnl_family_cb cb, void *arg);
+int fptnl_ctrl_parse(const void *buf, size_t len, fptnl_family_cb cb,
+		     void *arg);
+
 /*
  * After a call that failed: the positive errno the kernel answered with
  * (a refusal, with fptnl_extack() and fptnl_ack() telling why), or 0 if
@@ -104,12 +138,12 @@ const struct fptnl_ack *fptnl_ack(const struct fptnl *nl);
 struct fptnl_reply {
 	uint8_t cmd;
 	bool global;			/* FPT_A_GLOBAL */
-	bool has_enabled, has_backends, has_nr_policies;
+	bool has_enabled, has_backends, has_nr_policies, has_features;
 	bool has_cgroup_id, has_path, has_policy, has_stats;
 	bool has_mode, has_defrag, has_backend, has_backend_active, has_flags;
 	bool has_stat[FPT_NR_COUNTERS];
 	uint8_t enabled;
-	uint32_t backends, nr_policies;
+	uint32_t backends, nr_policies, features;
 	struct fpt_policy_info p;	/* p.has_stats == has_stats */
 	/* counters of a newer kernel (attribute type > FPT_S_MAX) */
 	unsigned int nr_extra;
@@ -133,6 +167,10 @@ const char *fpt_backend_name(uint8_t backend);
 const char *fpt_counter_name(unsigned int idx);
 const char *fpt_counter_help(unsigned int idx);
 int fpt_mode_parse(const char *s);		/* -1 if unknown */
+/* Sum of the fallback_* counters of @c (FPT_NR_COUNTERS values). */
+uint64_t fpt_fallbacks(const uint64_t *c);
+/* fallbacks / (fallbacks + faults_64k); false if both are 0. */
+bool fpt_fallback_ratio(const uint64_t *c, double *ratio);
 int fpt_backend_parse(const char *s);		/* -1 if unknown */
 
 #endif /* FPTNL_H */

@@ -220,6 +220,12 @@ int fpt_maps_parse_line(const char *line, struct fpt_vma *v)
 		  (!v->path[0] || !strcmp(v->path, "[heap]") ||
 		   !strncmp(v->path, "[stack", 6) ||
 		   !strncmp(v->path, "[anon:", 6));
+	v->shmem = v->perms[3] == 's' && v->inode &&
+		   (!strcmp(v->path, "/dev/zero (deleted)") ||
+		    (!strncmp(v->path, "/SYSV", 5) &&
+		     strlen(v->path) == 5 + 8 + 10 &&
+		     !strcmp(v->path + 13, " (deleted)")) ||
+		    !strncmp(v->path, "/memfd:", 7));
 	return 0;
 }
 
@@ -263,7 +269,7 @@ static int read_all(int fd, char **out)
 
 #define SCAN_BUF_ENTRIES 16384		/* 128 KB of pagemap at a time */
 
-int fpt_scan_pid(int pid, bool all_vmas, bool want_flags, fpt_vma_cb cb,
+int fpt_scan_pid(int pid, unsigned int kinds, bool want_flags, fpt_vma_cb cb,
 		 void *arg, struct fpt_pm_counts *total)
 {
 	char path[64], *maps = NULL, *line, *next;
@@ -307,7 +313,10 @@ int fpt_scan_pid(int pid, bool all_vmas, bool want_flags, fpt_vma_cb cb,
 		if (fpt_maps_parse_line(line, v))
 			continue;
 		if (!strcmp(v->path, "[vsyscall]") ||
-		    (!all_vmas && (!v->anon || !strncmp(v->perms, "---", 3))))
+		    (kinds != FPT_VMA_ALL &&
+		     (!((v->anon && (kinds & FPT_VMA_ANON)) ||
+			(v->shmem && (kinds & FPT_VMA_SHMEM))) ||
+		      !strncmp(v->perms, "---", 3))))
 			continue;	/* PROT_NONE: guards, reservations */
 		ret = fpt_pm_scan_range(pm_fd, kpf_fd, v->start, v->end, buf,
 					SCAN_BUF_ENTRIES, &c);

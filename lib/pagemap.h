@@ -78,21 +78,30 @@ struct fpt_vma {
 	uint64_t inode;
 	char path[4096];	/* "" for anonymous mappings */
 	bool anon;		/* private anonymous (heap, stack, mmap) */
+	bool shmem;		/* shared anonymous memory: MAP_SHARED|
+				 * MAP_ANONYMOUS ("/dev/zero (deleted)"),
+				 * SysV shm ("/SYSV........ (deleted)"),
+				 * memfd ("/memfd:..."), mapped shared */
 };
 
 /* Parse one /proc/PID/maps line (without or with its '\n'). 0 or -EINVAL. */
 int fpt_maps_parse_line(const char *line, struct fpt_vma *v);
 
+/* Which VMAs fpt_scan_pid() scans (accessible ones: never PROT_NONE). */
+#define FPT_VMA_ANON	1u	/* private anonymous (fpt_vma.anon) */
+#define FPT_VMA_SHMEM	2u	/* shared anonymous memory (fpt_vma.shmem) */
+#define FPT_VMA_ALL	(~0u)	/* every VMA, PROT_NONE ones too */
+
 /*
- * Scan every VMA of process @pid (only accessible private anonymous ones
- * unless @all_vmas; never [vsyscall]), calling @cb per VMA (nonzero return stops) and adding all
+ * Scan the VMAs of process @pid that @kinds selects (FPT_VMA_*; never
+ * [vsyscall]), calling @cb per VMA (nonzero return stops) and adding all
  * into @total (zeroed here).  @want_flags: read /proc/kpageflags too (a
  * failure there only leaves kpageflags_ok false).  0 or a negative errno:
  * -ESRCH (no such process), -EACCES/-EPERM (not allowed).
  */
 typedef int (*fpt_vma_cb)(const struct fpt_vma *v,
 			  const struct fpt_pm_counts *c, void *arg);
-int fpt_scan_pid(int pid, bool all_vmas, bool want_flags, fpt_vma_cb cb,
+int fpt_scan_pid(int pid, unsigned int kinds, bool want_flags, fpt_vma_cb cb,
 		 void *arg, struct fpt_pm_counts *total);
 
 #endif
