@@ -7,9 +7,10 @@
  * inotify, every directory on the way to a configured cgroup (for
  * "a/b/c": the root, "a" and "a/b"), for subdirectories created, removed
  * or renamed.  When one of those is on the way to (or is) a configured
- * cgroup, the watches are brought up to date and the policies checked
+ * cgroup, the watches are brought up to date and the layer above is told
+ * (d->hooks: cgroup_gone, cgroups_changed), which checks its policies
  * again: a new cgroup gets its policy, a removed one loses the stale
- * policy of its old id.  The report timer checks every policy too, so a
+ * policy of its old id.  The paths come from fptd_cgwatch_set().  The report timer checks every policy too, so a
  * lost event (queue overflow) costs at most one interval.
  */
 #define _GNU_SOURCE
@@ -111,8 +112,8 @@ void fptd_cgwatch_sync(struct fptd *d)
 		return;
 	for (i = 0; i < d->nw; i++)
 		d->w[i].keep = false;
-	for (i = 0; i < d->nent; i++) {
-		const char *p = d->ent[i].pol.path;
+	for (i = 0; i < d->nwant; i++) {
+		const char *p = d->want[i];
 
 		/* the root, then each ancestor of p while it exists */
 		if (!p[0] || !want(d, ""))
@@ -133,34 +134,52 @@ void fptd_cgwatch_sync(struct fptd *d)
 		}
 }
 
+static void free_want(struct fptd *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nwant; i++)
+		free(d->want[i]);
+	free(d->want);
+	d->want = NULL;
+	d->nwant = 0;
+}
+
+int fptd_cgwatch_set(struct fptd *d, const char *const *paths, size_t n)
+{
+	char **v = calloc(n ? n : 1, sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		v[i] = strdup(paths[i]);
+		if (!v[i]) {
+			while (i--)
+				free(v[i]);
+			free(v);
+			return -ENOMEM;
+		}
+	}
+	free_want(d);
+	d->want = v;
+	d->nwant = n;
+	fptd_cgwatch_sync(d);
+	return 0;
+}
+
 /* Is @rel a configured cgroup or on the way to one? */
 static bool relevant(struct fptd *d, const char *rel)
 {
 	size_t i, l = strlen(rel);
 
-	for (i = 0; i < d->nent; i++) {
-		const char *p = d->ent[i].pol.path;
+	for (i = 0; i < d->nwant; i++) {
+		const char *p = d->want[i];
 
 		if (!strncmp(p, rel, l) && (p[l] == 0 || p[l] == '/'))
 			return true;
 	}
 	return false;
-}
-
-/*
- * A configured cgroup was removed: whatever it becomes (created again,
- * maybe before this batch of events is handled), its policy is fptd's to
- * set again, even if someone had changed it by hand.
- */
-static void gone(struct fptd *d, const char *rel)
-{
-	size_t i;
-
-	for (i = 0; i < d->nent; i++)
-		if (!strcmp(d->ent[i].pol.path, rel)) {
-			d->ent[i].dirty = true;
-			d->ent[i].foreign = false;
-		}
 }
 
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *arg)
@@ -209,15 +228,17 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *arg)
 				fptd_log(LOG_DEBUG, "cgroup %s %s", rel,
 					 ev->mask & (IN_CREATE | IN_MOVED_TO) ?
 					 "created" : "removed");
-				if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
-					gone(d, rel);
+				if (ev->mask & (IN_DELETE | IN_MOVED_FROM) &&
+				    d->hooks->cgroup_gone)
+					d->hooks->cgroup_gone(d, rel);
 				changed = true;
 			}
 		}
 	}
 	if (changed) {
 		fptd_cgwatch_sync(d);
-		fptd_reconcile(d);
+		if (d->hooks->cgroups_changed)
+			d->hooks->cgroups_changed(d);
 	}
 	return 0;
 }
@@ -247,6 +268,7 @@ void fptd_cgwatch_stop(struct fptd *d)
 		forget(d, d->nw - 1);
 	free(d->w);
 	d->w = NULL;
+	free_want(d);
 	if (d->ino_fd >= 0)
 		close(d->ino_fd);
 	d->ino_fd = -1;

@@ -179,45 +179,29 @@ int fptd_cgroup_path(const char *cgroup_root, const char *name, char *out,
 {
 	const char *root = cgroup_root && *cgroup_root ? cgroup_root :
 							 "/sys/fs/cgroup";
-	size_t rl = strlen(root);
+	const char *why = NULL;
 	int ret;
 
-	while (rl > 1 && root[rl - 1] == '/')
-		rl--;
 	if (has_ctl(name) || strchr(name, '"') || strpbrk(name, " \t")) {
 		snprintf(err, errlen,
 			 "cgroup path \"%.200s\" contains a space, a quote or a control character",
 			 name);
 		return -EINVAL;
 	}
-	/* the root: "", "/", or the mount itself */
-	if (!name[0] || !strcmp(name, "/") ||
-	    (!strncmp(name, root, rl) &&
-	     (!name[rl] || !strcmp(name + rl, "/")))) {
-		if (len < 1)
-			return -ENAMETOOLONG;
-		out[0] = 0;
-		return 0;
-	}
-	if (name[0] == '/' && !(rl > 1 && !strncmp(name, root, rl) &&
-				name[rl] == '/')) {
-		/* "/system.slice/x" as /proc/<pid>/cgroup shows it */
-		while (*name == '/')
-			name++;
-	}
-	ret = fpt_cgroup_normalise(root, name, out, len);
+	ret = fpt_cgroup_name(root, name, out, len, &why);
 	if (ret == -ENAMETOOLONG) {
 		snprintf(err, errlen, "cgroup path \"%.64s...\" is too long",
 			 name);
 		return ret;
 	}
-	if (ret || !out[0]) {
+	if (ret && why && !strcmp(why, FPT_CGROUP_WHY_HYBRID))
 		snprintf(err, errlen,
-			 "\"%.200s\" is not a cgroup path (relative to %s; no \"..\", no empty components)",
-			 name, root);
-		return -EINVAL;
-	}
-	return 0;
+			 "cgroup \"%.200s\" %s (at %s): name it relative to that mount",
+			 name, why, root);
+	else if (ret)
+		snprintf(err, errlen, "cgroup \"%.200s\" %s", name,
+			 why ? why : FPT_CGROUP_WHY_PATH);
+	return ret ? -EINVAL : 0;
 }
 
 /* ---- policies ---- */
@@ -451,8 +435,6 @@ struct pstate {
 	const char *text;
 	size_t len, pos;
 	int lineno;
-	bool indented;		/* the current line starts with white space */
-	bool prev_key;		/* a key since the last section line */
 	struct fptd_errors *err;
 	int nerr;
 	/* the current section */
@@ -470,6 +452,7 @@ struct pstate {
 	struct fptd_policy_set add;	/* what this text adds */
 	struct fptd_policy cur;
 	bool cur_mode;			/* mode= seen in the section */
+	int cur_root;			/* line of root = yes, 0 if none */
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -499,6 +482,16 @@ static void policy_section_end(struct pstate *st)
 		perr(st, st->sect_line,
 		     "[cgroup \"%.200s\"] has no mode= (on, madvise or off)",
 		     st->cur.path[0] ? st->cur.path : "/");
+		goto out;
+	}
+	if (!st->cur.path[0] && !st->cur_root) {
+		perr(st, st->sect_line,
+		     "[cgroup \"/\"] is the root cgroup: its policy covers every process on the host; add \"root = yes\" to the section if that is meant");
+		goto out;
+	}
+	if (st->cur.path[0] && st->cur_root) {
+		perr(st, st->cur_root,
+		     "\"root = yes\" belongs only in the policy of the root cgroup [cgroup \"/\"]");
 		goto out;
 	}
 	old = fptd_policy_find(st->set, st->cur.path);
@@ -546,7 +539,6 @@ static void section_line(struct pstate *st, const char *s, size_t n)
 	st->sect = S_BAD;
 	st->sect_line = st->lineno;
 	st->nseen = 0;
-	st->prev_key = false;
 
 	p = s + 1;
 	if (st->kind == K_POLICIES && end - p > 7 && !strncmp(p, "cgroup", 6) &&
@@ -642,6 +634,7 @@ static void section_line(struct pstate *st, const char *s, size_t n)
 			return;
 		}
 		st->cur_mode = false;
+		st->cur_root = 0;
 		st->sect = S_CGROUP;
 	}
 }
@@ -667,7 +660,6 @@ static char *reader(char *str, int num, void *stream)
 	while (n && (s[n - 1] == '\r' || isspace((unsigned char)s[n - 1])))
 		n--;
 	str[0] = 0;
-	st->indented = false;
 	if (memchr(s, 0, n)) {
 		perr(st, st->lineno, "NUL byte in the line");
 		return str;
@@ -676,9 +668,18 @@ static char *reader(char *str, int num, void *stream)
 		;
 	if (lead == n)
 		return str;			/* blank */
-	st->indented = lead > 0;
 	if (s[lead] == ';' || s[lead] == '#')
 		return str;			/* comment */
+	if (lead) {
+		/*
+		 * INI reads an indented line as the continuation of the
+		 * previous value, or (after a section line) as a key: fptd
+		 * refuses both rather than guess.
+		 */
+		perr(st, st->lineno,
+		     "indented line: leading white space is not allowed (INI would read it as a continuation of the previous line)");
+		return str;
+	}
 	if (s[lead] == '[') {
 		section_line(st, s + lead, n - lead);
 		snprintf(str, (size_t)num, "[s]");
@@ -798,6 +799,8 @@ static void settings_key(struct pstate *st, const char *key, const char *value)
 			return;
 		}
 		strcpy(dst, value);
+		if (!strcmp(k->name, "policy_dir"))
+			st->s->policy_dir_line = st->lineno;
 		break;
 	case V_FILENAME:
 		if (!*value || strchr(value, '/') || value[0] == '.' ||
@@ -860,13 +863,6 @@ static int handler(void *user, const char *section, const char *name,
 	char msg[300];
 
 	(void)section;
-	if (st->indented && st->prev_key) {
-		/* inih took this line as a continuation of the last value */
-		perr(st, st->lineno,
-		     "indented line: continuation lines are not supported (remove the leading white space)");
-		return 1;
-	}
-	st->prev_key = true;
 	if (!*value && st->sect != S_DAEMON && st->sect != S_REPORT &&
 	    st->sect != S_COMPACTION && st->sect != S_BAD) {
 		perr(st, st->lineno, "\"%.60s\" has no value", name);
@@ -879,6 +875,17 @@ static int handler(void *user, const char *section, const char *name,
 	case S_BAD:
 		return 1;	/* the section line was reported */
 	case S_CGROUP:
+		if (!strcmp(name, "root")) {
+			if (!key_once(st, "root"))
+				return 1;
+			if (strcmp(value, "yes"))
+				perr(st, st->lineno,
+				     "root: \"%.100s\" is not yes (the only value: it confirms a policy for every process)",
+				     value);
+			else
+				st->cur_root = st->lineno;
+			return 1;
+		}
 		if (strcmp(name, "mode") && strcmp(name, "defrag") &&
 		    strcmp(name, "backend") && strcmp(name, "thp2m")) {
 			fptd_policy_key(&st->cur, name, value, msg, sizeof(msg));
@@ -1082,7 +1089,8 @@ static int conf_filter(const struct dirent *d)
 	       !strcmp(d->d_name + l - 5, ".conf");
 }
 
-int fptd_config_load(const char *conf_path, const char *cgroup_root_fallback,
+int fptd_config_load(const char *conf_path, bool conf_required,
+		     const char *cgroup_root_fallback,
 		     struct fptd_settings *s, struct fptd_policy_set *set,
 		     struct fptd_errors *err)
 {
@@ -1099,7 +1107,7 @@ int fptd_config_load(const char *conf_path, const char *cgroup_root_fallback,
 		return -ENOMEM;
 	fptd_settings_default(ns);
 	ret = read_file(conf_path, &text, &len, err);
-	if (ret == -ENOENT) {
+	if (ret == -ENOENT && !conf_required) {
 		err_reset(err);		/* no file: the defaults */
 		ret = 0;
 	} else if (!ret) {
@@ -1113,15 +1121,20 @@ int fptd_config_load(const char *conf_path, const char *cgroup_root_fallback,
 
 	n = scandir(ns->policy_dir, &names, conf_filter, alphasort);
 	if (n < 0) {
-		if (errno == ENOENT) {
-			n = 0;		/* no policy directory: no policies */
-		} else {
-			err_add(err, ns->policy_dir, 0, "cannot read the directory: %s",
-				strerror(errno));
-			ret = -errno;
-			n = 0;
-			goto out;
-		}
+		/* a typo in policy_dir must not mean "no policies" */
+		int e = errno;
+
+		if (ns->policy_dir_line)
+			err_add(err, conf_path, ns->policy_dir_line,
+				"policy_dir %s: %s", ns->policy_dir,
+				strerror(e));
+		else
+			err_add(err, ns->policy_dir, 0,
+				"the policy directory (policy_dir's default): %s",
+				strerror(e));
+		ret = -e;
+		n = 0;
+		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		char path[FPTD_PATH_MAX + 256];
@@ -1195,8 +1208,9 @@ char *fptd_policies_format(const struct fptd_policy_set *set)
 	for (i = 0; i < set->n; i++) {
 		const struct fptd_policy *p = &set->v[i];
 
-		fprintf(f, "\n[cgroup \"%s\"]\nmode = %s\ndefrag = %s\nbackend = %s\nthp2m = %s\n",
-			p->path[0] ? p->path : "/", mode_name(p->mode),
+		fprintf(f, "\n[cgroup \"%s\"]\n%smode = %s\ndefrag = %s\nbackend = %s\nthp2m = %s\n",
+			p->path[0] ? p->path : "/",
+			p->path[0] ? "" : "root = yes\n", mode_name(p->mode),
 			p->defrag ? "yes" : "no", backend_name(p->backend),
 			(p->flags & FPT_F_NO_PMD_THP) ? "deny" : "allow");
 	}

@@ -25,6 +25,7 @@ struct fptd_settings {
 	/* [daemon] */
 	char cgroup_root[FPTD_PATH_MAX];	/* "" = the cgroup2 mount */
 	char policy_dir[FPTD_PATH_MAX];
+	int policy_dir_line;			/* where set (0: the default) */
 	char state_dir[FPTD_PATH_MAX];
 	char control_socket[108];		/* sun_path */
 	bool load_module;
@@ -89,12 +90,14 @@ int fptd_policies_parse(const char *text, size_t len, const char *file,
 
 /*
  * Everything a reload reads: @conf_path and the *.conf files of the
- * policy directory it names (in name order).  On success @s and @set are
- * replaced (the old policies freed); on failure they are unchanged and
- * @err tells why.  @cgroup_root_fallback: used for path normalisation when
- * the settings leave cgroup_root empty.
+ * policy directory it names (in name order), which must exist.  A missing
+ * @conf_path means the defaults, unless @conf_required (fptd -c FILE).
+ * On success @s and @set are replaced (the old policies freed); on
+ * failure they are unchanged and @err tells why.  @cgroup_root_fallback:
+ * used for path normalisation when the settings leave cgroup_root empty.
  */
-int fptd_config_load(const char *conf_path, const char *cgroup_root_fallback,
+int fptd_config_load(const char *conf_path, bool conf_required,
+		     const char *cgroup_root_fallback,
 		     struct fptd_settings *s, struct fptd_policy_set *set,
 		     struct fptd_errors *err);
 
@@ -128,7 +131,10 @@ int fptd_policy_words(const struct fptd_policy *p, char *buf, size_t len);
 /*
  * A cgroup name from a config file or a request ("db.slice", "/db.slice",
  * "/sys/fs/cgroup/db.slice", "/" for the root) to the normalised relative
- * path ("" for the root).  0, or -EINVAL with a sentence in @err.
+ * path ("" for the root), by lib's fpt_cgroup_name(): "" and other
+ * spellings of the root are refused.  0, or -EINVAL with a sentence in
+ * @err.  (A policy for the root also needs "root = yes"; the callers
+ * check that.)
  */
 int fptd_cgroup_path(const char *cgroup_root, const char *name, char *out,
 		     size_t len, char *err, size_t errlen);

@@ -3,6 +3,14 @@
  * The control socket (lib/control.h): fptctl's runtime policy changes,
  * kept in <state_dir>/policies.conf (the policy file format, written
  * atomically) and replayed at start.
+ *
+ * The socket is mode 0666: anyone may "list" and "status" (what fptctl
+ * status shows a user); "set" and "del" need CAP_NET_ADMIN (peer.c).
+ * Connections are slots: unprivileged peers share MAX_UNPRIV of them, at
+ * most MAX_PER_UID each, and are dropped after UNPRIV_IDLE; peers with
+ * CAP_NET_ADMIN have MAX_PRIV slots of their own, so that no user can
+ * hold every connection and lock root (or a unit's ExecStartPre=fptctl)
+ * out.
  */
 #define _GNU_SOURCE
 #include "fptd.h"
@@ -24,15 +32,18 @@
 #include "ctlproto.h"
 
 #define STATE_FILE	"policies.conf"
-#define MAX_CLIENTS	16
-#define CLIENT_IDLE_USEC	(60ULL * 1000000)
+#define MAX_UNPRIV	16		/* unprivileged peers together */
+#define MAX_PER_UID	4		/* one unprivileged uid */
+#define MAX_PRIV	16		/* peers with CAP_NET_ADMIN */
+#define PRIV_IDLE_USEC		(60ULL * 1000000)
+#define UNPRIV_IDLE_USEC	(10ULL * 1000000)
 #define RUNTIME_SOURCE	"fptctl"
 
 struct fptd_client {
 	struct fptd_client *next;
 	struct fptd *d;
 	int fd;
-	struct ucred cred;
+	struct fptd_peer peer;
 	sd_event_source *io, *idle;
 };
 
@@ -149,18 +160,6 @@ static struct fptd_entry *entry_of(struct fptd *d, const char *path)
 	return NULL;
 }
 
-static const char *state_text(const struct fptd_entry *e)
-{
-	switch (e->state) {
-	case FPTD_POL_APPLIED: return "applied";
-	case FPTD_POL_WAITING: return "waiting";
-	case FPTD_POL_REFUSED: return "refused";
-	case FPTD_POL_NO_MODULE: return "no_module";
-	case FPTD_POL_OVERRIDDEN: return "overridden";
-	default: return "?";
-	}
-}
-
 static void do_list(struct fptd_client *c)
 {
 	struct fptd *d = c->d;
@@ -181,7 +180,7 @@ static void do_list(struct fptd_client *c)
 			snprintf(src, sizeof(src), "%s", e->pol.file);
 		n = snprintf(line, sizeof(line), "policy %s %s source=%s state=%s",
 			     e->pol.path[0] ? e->pol.path : "/", words, src,
-			     state_text(e));
+			     fptd_state_name(e->state));
 		if (n < 0 || (size_t)n >= sizeof(line))
 			continue;
 		if (used + (size_t)n + 1 > FPT_CONTROL_MAX) {
@@ -271,7 +270,7 @@ static void do_set(struct fptd_client *c, struct fptd_ctl_req *req)
 	}
 	fptd_policy_set_free(&prev);
 	fptd_log(LOG_INFO, "fptctl (pid %d, uid %u): policy of %s: %s",
-		 (int)c->cred.pid, (unsigned int)c->cred.uid,
+		 (int)c->peer.pid, (unsigned int)c->peer.uid,
 		 req->path[0] ? req->path : "/", words);
 	if (!e)
 		reply(c, "ok saved");
@@ -322,7 +321,7 @@ static void do_del(struct fptd_client *c, struct fptd_ctl_req *req)
 		return;
 	}
 	fptd_log(LOG_INFO, "fptctl (pid %d, uid %u): policy of %s removed",
-		 (int)c->cred.pid, (unsigned int)c->cred.uid, shown);
+		 (int)c->peer.pid, (unsigned int)c->peer.uid, shown);
 	if (filep) {
 		char msg[FPTD_PATH_MAX * 2];
 
@@ -375,7 +374,8 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *arg)
 		client_free(c);
 		return 0;
 	}
-	sd_event_source_set_time_relative(c->idle, CLIENT_IDLE_USEC);
+	sd_event_source_set_time_relative(c->idle, c->peer.net_admin ?
+					  PRIV_IDLE_USEC : UNPRIV_IDLE_USEC);
 	if ((size_t)n > FPT_CONTROL_MAX) {
 		reply_err(c, EMSGSIZE, "request longer than %d bytes",
 			  FPT_CONTROL_MAX);
@@ -392,9 +392,11 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *arg)
 		free(req);
 		return 0;
 	}
-	if (req->cmd != FPTD_CTL_LIST && c->cred.uid != 0) {
-		reply_err(c, EPERM, "changing policy needs root (you are uid %u)",
-			  (unsigned int)c->cred.uid);
+	if ((req->cmd == FPTD_CTL_SET || req->cmd == FPTD_CTL_DEL) &&
+	    !c->peer.net_admin) {
+		reply_err(c, EPERM, "changing policy needs CAP_NET_ADMIN (uid %u, pid %d: %s)",
+			  (unsigned int)c->peer.uid, (int)c->peer.pid,
+			  c->peer.why);
 		free(req);
 		return 0;
 	}
@@ -402,6 +404,14 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *arg)
 	case FPTD_CTL_LIST:
 		do_list(c);
 		break;
+	case FPTD_CTL_STATUS: {
+		char msg[1100];
+
+		memcpy(msg, "ok ", 3);
+		fptd_status_text(d, msg + 3, sizeof(msg) - 3);
+		reply(c, msg);
+		break;
+	}
 	case FPTD_CTL_SET:
 		do_set(c, req);
 		break;
@@ -413,24 +423,43 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *arg)
 	return 0;
 }
 
+/* May another connection of @p be accepted?  NULL or why not. */
+static const char *slot_refused(struct fptd *d, const struct fptd_peer *p)
+{
+	const struct fptd_client *c;
+	unsigned int priv = 0, unpriv = 0, uid = 0;
+
+	for (c = d->clients; c; c = c->next) {
+		if (c->peer.net_admin) {
+			priv++;
+			continue;
+		}
+		unpriv++;
+		if (c->peer.uid == p->uid)
+			uid++;
+	}
+	if (p->net_admin)
+		return priv >= MAX_PRIV ?
+		       "err EBUSY too many privileged fptctl connections; try again" :
+		       NULL;
+	if (uid >= MAX_PER_UID)
+		return "err EBUSY too many fptctl connections of this user; try again";
+	if (unpriv >= MAX_UNPRIV)
+		return "err EBUSY too many unprivileged fptctl connections; try again";
+	return NULL;
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *arg)
 {
 	struct fptd *d = arg;
 	struct fptd_client *c;
-	socklen_t cl = sizeof(struct ucred);
+	const char *busy;
 	int cfd, ret;
 
 	(void)s; (void)revents;
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0)
 		return 0;
-	if (d->nclients >= MAX_CLIENTS) {
-		static const char busy[] = "err EBUSY too many fptctl connections; try again";
-
-		send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-		close(cfd);
-		return 0;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(cfd);
@@ -438,7 +467,16 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *arg)
 	}
 	c->d = d;
 	c->fd = cfd;
-	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &cl)) {
+	if (fptd_peer_get(cfd, &c->peer)) {
+		close(cfd);
+		free(c);
+		return 0;
+	}
+	busy = slot_refused(d, &c->peer);
+	if (busy) {
+		fptd_log(LOG_DEBUG, "control: refused a connection of pid %d, uid %u: %s",
+			 (int)c->peer.pid, (unsigned int)c->peer.uid, busy);
+		send(cfd, busy, strlen(busy), MSG_NOSIGNAL | MSG_DONTWAIT);
 		close(cfd);
 		free(c);
 		return 0;
@@ -446,8 +484,9 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *arg)
 	ret = sd_event_add_io(d->ev, &c->io, cfd, EPOLLIN, on_client, c);
 	if (ret >= 0)
 		ret = sd_event_add_time_relative(d->ev, &c->idle, CLOCK_MONOTONIC,
-						 CLIENT_IDLE_USEC, 1000000,
-						 on_idle, c);
+						 c->peer.net_admin ?
+						 PRIV_IDLE_USEC : UNPRIV_IDLE_USEC,
+						 1000000, on_idle, c);
 	if (ret < 0) {
 		sd_event_source_disable_unref(c->io);
 		close(cfd);
@@ -471,27 +510,21 @@ int fptd_control_start(struct fptd *d)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
-	{
-		/* systemd makes /run/fpt (RuntimeDirectory=); by hand, we do */
-		char dir[sizeof(sa.sun_path)], *slash;
-
-		strcpy(dir, path);
-		slash = strrchr(dir, '/');
-		if (slash && slash != dir) {
-			*slash = 0;
-			mkdir(dir, 0755);
-		}
-	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	/* a socket left by an earlier fptd */
+	/*
+	 * A socket left by an earlier fptd that died: safe to remove, the
+	 * caller holds the single-instance lock (main.c), so no fptd is
+	 * listening on it.
+	 */
 	if (!lstat(path, &st) && S_ISSOCK(st.st_mode))
 		unlink(path);
-	old = umask(0111);	/* srw-rw-rw-: anyone may list; changes need root */
+	/* srw-rw-rw-: anyone may list; changes need CAP_NET_ADMIN */
+	old = umask(0111);
 	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (ret || listen(fd, 16)) {
+	if (ret || listen(fd, 64)) {
 		ret = -errno;
 		fptd_log(LOG_ERR, "control socket %s: %s", path, strerror(-ret));
 		close(fd);

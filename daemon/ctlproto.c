@@ -4,6 +4,7 @@
 #include "ctlproto.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ int fptd_ctl_parse(const char *msg, size_t len, const char *cgroup_root,
 	char buf[FPT_CONTROL_MAX + 1], *w[MAX_WORDS + 1], *save = NULL, *t;
 	int nw = 0, i;
 	unsigned int seen = 0;
+	bool root = false;
 
 	memset(req, 0, sizeof(*req));
 	if (len > FPT_CONTROL_MAX) {
@@ -45,15 +47,15 @@ int fptd_ctl_parse(const char *msg, size_t len, const char *cgroup_root,
 		w[nw++] = t;
 	}
 	if (!nw) {
-		snprintf(err, errlen, "empty request (set, del or list)");
+		snprintf(err, errlen, "empty request (set, del, list or status)");
 		return -EINVAL;
 	}
-	if (!strcmp(w[0], "list")) {
+	if (!strcmp(w[0], "list") || !strcmp(w[0], "status")) {
 		if (nw != 1) {
-			snprintf(err, errlen, "list takes no arguments");
+			snprintf(err, errlen, "%s takes no arguments", w[0]);
 			return -EINVAL;
 		}
-		req->cmd = FPTD_CTL_LIST;
+		req->cmd = w[0][0] == 'l' ? FPTD_CTL_LIST : FPTD_CTL_STATUS;
 		return 0;
 	}
 	if (!strcmp(w[0], "set"))
@@ -61,7 +63,7 @@ int fptd_ctl_parse(const char *msg, size_t len, const char *cgroup_root,
 	else if (!strcmp(w[0], "del"))
 		req->cmd = FPTD_CTL_DEL;
 	else {
-		snprintf(err, errlen, "unknown request \"%.40s\" (set, del or list)",
+		snprintf(err, errlen, "unknown request \"%.40s\" (set, del, list or status)",
 			 w[0]);
 		return -EINVAL;
 	}
@@ -84,6 +86,11 @@ int fptd_ctl_parse(const char *msg, size_t len, const char *cgroup_root,
 	for (i = 2; i < nw; i++) {
 		static const char *const keys[] = { "mode", "defrag", "backend",
 						    "thp2m" };
+
+		if (!strcmp(w[i], "root=yes")) {
+			root = true;
+			continue;
+		}
 		char *eq = strchr(w[i], '=');
 		unsigned int k;
 
@@ -105,6 +112,15 @@ int fptd_ctl_parse(const char *msg, size_t len, const char *cgroup_root,
 	}
 	if (!(seen & 1u)) {
 		snprintf(err, errlen, "set needs mode=on, mode=madvise or mode=off");
+		return -EINVAL;
+	}
+	if (!req->path[0] && !root) {
+		snprintf(err, errlen,
+			 "\"/\" is the root cgroup: its policy covers every process on the host; add root=yes if that is meant (fptctl enable --root)");
+		return -EINVAL;
+	}
+	if (req->path[0] && root) {
+		snprintf(err, errlen, "root=yes is only for the root cgroup \"/\"");
 		return -EINVAL;
 	}
 	return 0;

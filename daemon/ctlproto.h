@@ -2,7 +2,8 @@
 /*
  * The requests of fptd's control socket (lib/control.h), parsed without
  * side effects: "set <cgroup> mode=... [defrag=...] [backend=...]
- * [thp2m=...]", "del <cgroup>", "list".
+ * [thp2m=...] [root=yes]" (root=yes: required for, and only for, the
+ * root cgroup "/"), "del <cgroup>", "list", "status".
  */
 #ifndef FPTD_CTLPROTO_H
 #define FPTD_CTLPROTO_H
@@ -11,7 +12,7 @@
 
 #include "config.h"
 
-enum fptd_ctl_cmd { FPTD_CTL_SET, FPTD_CTL_DEL, FPTD_CTL_LIST };
+enum fptd_ctl_cmd { FPTD_CTL_SET, FPTD_CTL_DEL, FPTD_CTL_LIST, FPTD_CTL_STATUS };
 
 struct fptd_ctl_req {
 	enum fptd_ctl_cmd cmd;

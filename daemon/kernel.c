@@ -1,29 +1,39 @@
 // SPDX-License-Identifier: MIT
 /*
- * fptd and the module: loading it (libkmod), talking to it (lib/fptnl),
- * noticing it come and go (nlctrl's "notify" multicast group, libmnl),
- * and putting the configured policies into it.
+ * fptd and the module: connecting to it (lib/fptnl), noticing it come and
+ * go (nlctrl's notify group, also through lib/fptnl), and loading it with
+ * libkmod where fptd may.  What happens is told upwards through
+ * d->hooks; this file knows nothing of policies.
+ *
+ * The module may be missing for a long time (no fpt-dkms build for the
+ * running kernel): that is a state, not an error.  fptd follows nlctrl
+ * for the family "fpt" being registered, and also looks again at a
+ * growing interval (1, 2, 4 ... module_retry_max seconds) in case an
+ * event was lost.
+ *
+ * Under the shipped unit fptd has no CAP_SYS_MODULE: ExecStartPre=
+ * modprobe fpt loads the module before fptd starts.  Run by hand as root,
+ * fptd loads it itself (load_module = yes), once, at start: never after
+ * someone unloaded it.
  */
 #define _GNU_SOURCE
 #include "fptd.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libkmod.h>
-#include <libmnl/libmnl.h>
+#include <linux/capability.h>
 #include <linux/genetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <syslog.h>
-#include <sys/socket.h>
-#include <systemd/sd-daemon.h>
-#include <unistd.h>
 
-#include "../lib/cgpath.h"
-
-static void module_lost(struct fptd *d, const char *why);
-static int module_connect(struct fptd *d);
+static void tell(struct fptd *d, enum fptd_module_event ev)
+{
+	if (d->hooks && d->hooks->module)
+		d->hooks->module(d, ev);
+}
 
 /* ---- loading the module ---- */
 
@@ -39,235 +49,88 @@ static void kmod_log(void *data, int prio, const char *file, int line,
 	fptd_log(LOG_DEBUG, "libkmod (%d): %s", prio, msg);
 }
 
-static int load_module(struct fptd *d)
+static void why(struct fptd *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void why(struct fptd *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->module_why, sizeof(d->module_why), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Load fpt.ko if fptd may (@load), else only find out whether this kernel
+ * has one, for the message.  0 if it was loaded, else a negative errno
+ * with d->module_why set.
+ */
+static int load_module(struct fptd *d, bool load)
 {
 	struct kmod_module *mod = NULL;
+	struct kmod_list *list = NULL;
 	struct kmod_ctx *ctx;
+	struct utsname u;
+	const char *path = NULL;
 	int ret;
 
+	uname(&u);
 	ctx = kmod_new(NULL, NULL);
 	if (!ctx) {
-		snprintf(d->module_why, sizeof(d->module_why),
-			 "libkmod could not start (no /lib/modules for this kernel?)");
+		why(d, "the fpt module is not loaded (libkmod cannot read /lib/modules/%s)",
+		    u.release);
 		return -ENOENT;
 	}
 	kmod_set_log_fn(ctx, kmod_log, d);
-	ret = kmod_module_new_from_name(ctx, "fpt", &mod);
-	if (!ret)
-		ret = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL,
-						      NULL);
-	if (ret < 0) {
-		switch (-ret) {
-		case ENOENT:
-			snprintf(d->module_why, sizeof(d->module_why),
-				 "modprobe fpt: module not found for this kernel (is fpt-dkms built for it?)");
-			break;
-		case EPERM:
-			snprintf(d->module_why, sizeof(d->module_why),
-				 "modprobe fpt: not permitted (CAP_SYS_MODULE, or module loading disabled)");
-			break;
-		case ENOSYS:
-			snprintf(d->module_why, sizeof(d->module_why),
-				 "modprobe fpt: this kernel has no loadable-module support");
-			break;
-		default:
-			snprintf(d->module_why, sizeof(d->module_why),
-				 "modprobe fpt: %s (see dmesg)", strerror(-ret));
-		}
-	} else if (ret > 0) {
-		snprintf(d->module_why, sizeof(d->module_why),
-			 "modprobe fpt: the module is blacklisted");
-		ret = -EPERM;
+	ret = kmod_module_new_from_lookup(ctx, "fpt", &list);
+	if (!ret && list) {
+		mod = kmod_module_get_module(list);
+		path = kmod_module_get_path(mod);
 	}
+	if (!path) {
+		why(d, "no fpt module for this kernel (%s): is fpt-dkms built for it? (dkms status fpt)",
+		    u.release);
+		ret = -ENOENT;
+		goto out;
+	}
+	if (!load) {
+		why(d, "%s is not loaded (fptd does not load it: %s)", path,
+		    !d->set.load_module ? "load_module = no" :
+		    !fptd_have_cap(CAP_SYS_MODULE) ?
+		    "no CAP_SYS_MODULE; under systemd the unit's ExecStartPre=modprobe fpt does, see journalctl -u fptd" :
+		    "it was unloaded while fptd ran");
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
+	if (ret > 0) {
+		why(d, "modprobe fpt: the module is blacklisted");
+		ret = -EPERM;
+	} else if (ret == -EPERM) {
+		why(d, "modprobe fpt: not permitted (CAP_SYS_MODULE, or module loading disabled)");
+	} else if (ret == -ENOSYS) {
+		why(d, "modprobe fpt: this kernel has no loadable-module support");
+	} else if (ret < 0) {
+		why(d, "modprobe fpt (%s): %s (see dmesg)", path, strerror(-ret));
+	} else {
+		fptd_log(LOG_INFO, "loaded %s", path);
+	}
+out:
 	kmod_module_unref(mod);
+	kmod_module_unref_list(list);
 	kmod_unref(ctx);
 	return ret;
 }
 
-/* ---- applying policy ---- */
+/* ---- the connection ---- */
 
-static const char *label(const char *path)
-{
-	return path[0] ? path : "/";
-}
-
-static void ref_of(const char *path, uint64_t id, char *buf, size_t len,
-		   struct fpt_cgroup_ref *ref)
-{
-	snprintf(buf, len, "/%s", path);
-	ref->id = id;
-	ref->path = buf;
-}
-
-static void del_id(struct fptd *d, const char *path, uint64_t id)
-{
-	struct fpt_cgroup_ref ref = { .id = id };
-	int ret;
-
-	if (!d->nl || !id)
-		return;
-	ret = fptnl_policy_del(d->nl, &ref);
-	if (ret && ret != -ENOENT)
-		fptd_log(LOG_WARNING, "cannot remove the policy of %s (cgroup id %llu): %s%s%s",
-			 label(path), (unsigned long long)id, strerror(-ret),
-			 *fptnl_extack(d->nl) ? ": " : "", fptnl_extack(d->nl));
-	else if (!ret)
-		fptd_log(LOG_DEBUG, "removed the policy of %s (cgroup id %llu)",
-			 label(path), (unsigned long long)id);
-}
-
-void fptd_entry_drop(struct fptd *d, struct fptd_entry *e)
-{
-	if (d->module_up && e->applied_id && !e->foreign) {
-		del_id(d, e->pol.path, e->applied_id);
-		fptd_log(LOG_INFO, "policy of %s removed", label(e->pol.path));
-	}
-	e->applied_id = 0;
-}
-
-static void apply(struct fptd *d, struct fptd_entry *e)
-{
-	char pbuf[FPTD_PATH_MAX + 2], words[128];
-	struct fpt_cgroup_ref ref;
-	uint64_t id = 0;
-	int ret, tries;
-
-	if (!d->module_up) {
-		e->state = FPTD_POL_NO_MODULE;
-		return;
-	}
-	for (tries = 0; tries < 3; tries++) {
-		ret = fpt_cgroup_id(d->cgroup_root, e->pol.path, &id);
-		if (ret) {
-			if (e->applied_id) {
-				/* the cgroup is gone: drop its stale policy */
-				if (!e->foreign)
-					del_id(d, e->pol.path, e->applied_id);
-				e->applied_id = 0;
-				fptd_log(LOG_INFO, "cgroup %s is gone; its policy is set again when it reappears",
-					 label(e->pol.path));
-			}
-			e->foreign = false;
-			e->state = FPTD_POL_WAITING;
-			e->dirty = false;
-			return;
-		}
-		if (id != e->applied_id)
-			e->foreign = false;	/* a new cgroup: ours again */
-		if (!e->dirty && id == e->applied_id &&
-		    (e->state == FPTD_POL_APPLIED || e->foreign))
-			return;
-		if (!e->dirty && e->state == FPTD_POL_REFUSED &&
-		    id == e->refused_id)
-			return;
-		ref_of(e->pol.path, id, pbuf, sizeof(pbuf), &ref);
-		ret = fptnl_policy_set(d->nl, &ref, e->pol.mode, e->pol.defrag,
-				       e->pol.backend, e->pol.flags);
-		if (!ret)
-			break;
-		/*
-		 * ENOENT or EINVAL: the cgroup went away, or was re-created
-		 * between stat and set (path and id no longer match): look
-		 * again.  If it is still there with the same id, the kernel
-		 * could not resolve the path (it is resolved from the
-		 * initial cgroup namespace's root; fptd may run in another
-		 * one): the id alone, as fptctl does.  The path only names
-		 * the policy once the cgroup is removed.
-		 */
-		if (ret != -ENOENT && ret != -EINVAL)
-			break;
-		{
-			uint64_t again = 0;
-
-			if (!fpt_cgroup_id(d->cgroup_root, e->pol.path, &again) &&
-			    again == id) {
-				ref.path = NULL;
-				ret = fptnl_policy_set(d->nl, &ref, e->pol.mode,
-						       e->pol.defrag,
-						       e->pol.backend,
-						       e->pol.flags);
-				break;
-			}
-		}
-	}
-	fptd_policy_words(&e->pol, words, sizeof(words));
-	if (ret) {
-		const char *ext = fptnl_extack(d->nl);
-
-		if (ret == -ENOENT) {
-			e->state = FPTD_POL_WAITING;
-			e->dirty = false;
-			return;
-		}
-		e->state = FPTD_POL_REFUSED;
-		e->refused_id = id;
-		e->refused_errno = -ret;
-		snprintf(e->why, sizeof(e->why), "%s%s%s",
-			 *ext ? ext : strerror(-ret),
-			 ret == -EPERM ? " (fptd needs CAP_NET_ADMIN)" : "",
-			 "");
-		fptd_log(LOG_ERR, "the fpt module refused the policy of %s (%s, from %s:%d): %s",
-			 label(e->pol.path), words, e->pol.file, e->pol.line,
-			 e->why);
-		e->dirty = false;
-		return;
-	}
-	if (e->applied_id && e->applied_id != id && !e->foreign)
-		del_id(d, e->pol.path, e->applied_id);
-	fptd_log(LOG_INFO, "policy of %s set: %s (cgroup id %llu)",
-		 label(e->pol.path), words, (unsigned long long)id);
-	e->applied_id = id;
-	e->state = FPTD_POL_APPLIED;
-	e->why[0] = 0;
-	e->dirty = false;
-	e->foreign = false;
-}
-
-void fptd_reconcile(struct fptd *d)
-{
-	size_t i;
-
-	for (i = 0; i < d->nent; i++)
-		apply(d, &d->ent[i]);
-	fptd_status(d);
-}
-
-/* ---- policy notifications of the module ---- */
-
-static void on_notify(uint8_t cmd, const struct fpt_policy_info *p, void *arg)
+static void note_cb(uint8_t cmd, const struct fpt_policy_info *p, void *arg)
 {
 	struct fptd *d = arg;
-	struct fptd_entry *e = NULL;
-	size_t i;
 
-	for (i = 0; i < d->nent; i++)
-		if (d->ent[i].applied_id && d->ent[i].applied_id == p->cgroup_id) {
-			e = &d->ent[i];
-			break;
-		}
-	if (!e) {
-		fptd_log(LOG_DEBUG, "policy %s for %s (cgroup id %llu), not one of fptd's",
-			 cmd == FPT_CMD_POLICY_NEW ? "set" : "removed",
-			 p->path[0] ? p->path : "?",
-			 (unsigned long long)p->cgroup_id);
-		return;
-	}
-	if (cmd == FPT_CMD_POLICY_NEW) {
-		if (p->mode == e->pol.mode && p->defrag == e->pol.defrag &&
-		    p->backend == e->pol.backend && p->flags == e->pol.flags)
-			return;		/* ours */
-		e->foreign = true;
-		e->state = FPTD_POL_OVERRIDDEN;
-		fptd_log(LOG_NOTICE, "the policy of %s was changed outside fptd (mode=%s); fptd leaves it until a reload (SIGHUP), fptctl set, or the cgroup is re-created",
-			 label(e->pol.path),
-			 fpt_mode_name(p->mode) ? fpt_mode_name(p->mode) : "?");
-	} else if (cmd == FPT_CMD_POLICY_DELETED) {
-		e->foreign = true;
-		e->state = FPTD_POL_OVERRIDDEN;
-		fptd_log(LOG_NOTICE, "the policy of %s was removed outside fptd; fptd leaves it until a reload (SIGHUP), fptctl set, or the cgroup is re-created",
-			 label(e->pol.path));
-	}
-	fptd_status(d);
+	if (d->hooks->policy_note)
+		d->hooks->policy_note(d, cmd, p);
 }
 
 static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *arg)
@@ -278,10 +141,11 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *arg)
 	(void)s; (void)fd; (void)revents;
 	if (!d->mon)
 		return 0;
-	ret = fptnl_monitor_read(d->mon, on_notify, d);
+	ret = fptnl_monitor_read(d->mon, note_cb, d);
 	if (ret == -ENOBUFS) {
 		fptd_log(LOG_WARNING, "policy notifications were lost; checking every policy again");
-		fptd_reconcile(d);
+		if (d->hooks->notes_lost)
+			d->hooks->notes_lost(d);
 	} else if (ret) {
 		fptd_log(LOG_DEBUG, "reading policy notifications: %s",
 			 strerror(-ret));
@@ -289,63 +153,7 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *arg)
 	return 0;
 }
 
-/* ---- connecting ---- */
-
-/* Remove stale policies of fptd's cgroups (ids of removed cgroups). */
-static int stale_cb(const struct fpt_policy_info *p, void *arg)
-{
-	struct fptd *d = arg;
-	const char *rel = p->path;
-	uint64_t id;
-	size_t i;
-
-	while (*rel == '/')
-		rel++;
-	for (i = 0; i < d->nent; i++) {
-		if (strcmp(d->ent[i].pol.path, rel))
-			continue;
-		if (d->ent[i].applied_id == p->cgroup_id)
-			return 0;
-		if (fpt_cgroup_id(d->cgroup_root, rel, &id) ||
-		    id != p->cgroup_id) {
-			fptd_log(LOG_INFO, "removing the stale policy of %s (cgroup id %llu no longer exists)",
-				 label(rel), (unsigned long long)p->cgroup_id);
-			/* the dump is done by the time this runs: safe */
-			del_id(d, rel, p->cgroup_id);
-		}
-		return 0;
-	}
-	return 0;
-}
-
-struct stale_list {
-	size_t n;
-	struct fpt_policy_info *v;
-};
-
-static int collect_cb(const struct fpt_policy_info *p, void *arg)
-{
-	struct stale_list *l = arg;
-	struct fpt_policy_info *v = realloc(l->v, (l->n + 1) * sizeof(*v));
-
-	if (!v)
-		return 1;
-	l->v = v;
-	l->v[l->n++] = *p;
-	return 0;
-}
-
-static void remove_stale(struct fptd *d)
-{
-	struct stale_list l = { 0 };
-	size_t i;
-
-	if (fptnl_policy_dump(d->nl, collect_cb, &l) == 0)
-		for (i = 0; i < l.n; i++)
-			stale_cb(&l.v[i], d);
-	free(l.v);
-}
-
+/* "X.Y.Z genl=1" -> "X.Y.Z" ("" if unreadable) */
 static void read_version(char *buf, size_t len)
 {
 	FILE *f = fopen("/sys/kernel/fpt/version", "re");
@@ -356,13 +164,36 @@ static void read_version(char *buf, size_t len)
 			buf[0] = 0;
 		fclose(f);
 	}
-	buf[strcspn(buf, "\n")] = 0;
+	buf[strcspn(buf, " \n")] = 0;
 }
 
+static void disconnect(struct fptd *d)
+{
+	d->mon_src = sd_event_source_disable_unref(d->mon_src);
+	fptnl_close(d->mon);
+	fptnl_close(d->nl);
+	d->mon = d->nl = NULL;
+	d->module_up = false;
+	d->family_id = 0;
+	d->module_version[0] = 0;
+}
+
+/* Retry at a growing interval while the module is not there. */
+static void schedule_retry(struct fptd *d)
+{
+	if (!d->retry_src)
+		return;
+	d->retry_delay = d->retry_delay ? d->retry_delay * 2 : 1;
+	if (d->retry_delay > d->set.module_retry_max)
+		d->retry_delay = d->set.module_retry_max;
+	sd_event_source_set_time_relative(d->retry_src,
+					  (uint64_t)d->retry_delay * 1000000);
+	sd_event_source_set_enabled(d->retry_src, SD_EVENT_ONESHOT);
+}
+
+/* 0 connected (or already), -ENOENT the family is not registered. */
 static int module_connect(struct fptd *d)
 {
-	char version[64];
-	size_t i;
 	int ret;
 
 	if (d->module_up)
@@ -370,14 +201,15 @@ static int module_connect(struct fptd *d)
 	ret = fptnl_open(&d->nl);
 	if (ret) {
 		if (ret != -ENOENT)
-			snprintf(d->module_why, sizeof(d->module_why),
-				 "cannot talk to the fpt module: %s", strerror(-ret));
+			why(d, "cannot talk to the fpt module: %s",
+			    strerror(-ret));
 		return ret;
 	}
 	ret = fptnl_monitor_open(&d->mon);
 	if (!ret)
-		ret = sd_event_add_io(d->ev, &d->mon_src, fptnl_monitor_fd(d->mon),
-				      EPOLLIN, on_monitor, d);
+		ret = sd_event_add_io(d->ev, &d->mon_src,
+				      fptnl_monitor_fd(d->mon), EPOLLIN,
+				      on_monitor, d);
 	if (ret) {
 		fptd_log(LOG_WARNING, "no policy notifications from the module: %s",
 			 strerror(-ret));
@@ -385,324 +217,190 @@ static int module_connect(struct fptd *d)
 		d->mon = NULL;
 	}
 	d->module_up = true;
+	d->may_load = false;
+	d->family_id = fptnl_family_id(d->nl);
+	d->module_gen++;
 	d->module_why[0] = 0;
+	d->retry_delay = 0;
 	memset(&d->ginfo, 0, sizeof(d->ginfo));
 	fptnl_global_get(d->nl, &d->ginfo);
-	read_version(version, sizeof(version));
-	fptd_log(LOG_INFO, "connected to the fpt module%s%s (%u policies in the kernel)",
-		 version[0] ? " " : "", version, d->ginfo.nr_policies);
+	read_version(d->module_version, sizeof(d->module_version));
+	fptd_log(LOG_INFO, "connected to the fpt module%s%s (family id %u, %u policies in the kernel)",
+		 d->module_version[0] ? " " : "", d->module_version,
+		 d->family_id, d->ginfo.nr_policies);
 	if (d->retry_src)
 		sd_event_source_set_enabled(d->retry_src, SD_EVENT_OFF);
-	for (i = 0; i < d->nent; i++) {
-		d->ent[i].dirty = true;
-		d->ent[i].foreign = false;
-	}
-	fptd_reconcile(d);
-	remove_stale(d);
-	if (!d->ready) {
-		d->ready = true;
-		sd_notify(0, "READY=1");
-		fptd_status(d);
-	}
+	tell(d, FPTD_MODULE_UP);
 	return 0;
 }
 
-static void module_lost(struct fptd *d, const char *why)
+static void module_lost(struct fptd *d, const char *text)
 {
-	size_t i;
-
 	if (!d->module_up)
 		return;
-	d->module_up = false;
-	snprintf(d->module_why, sizeof(d->module_why), "%s", why);
-	d->mon_src = sd_event_source_disable_unref(d->mon_src);
-	fptnl_close(d->mon);
-	fptnl_close(d->nl);
-	d->mon = d->nl = NULL;
-	for (i = 0; i < d->nent; i++) {
-		d->ent[i].applied_id = 0;
-		d->ent[i].state = FPTD_POL_NO_MODULE;
-		d->ent[i].foreign = false;
-		d->ent[i].dirty = true;
-	}
-	/* counters start again at 0 with the next module */
-	free(d->prev);
-	d->prev = NULL;
-	d->nprev = 0;
-	d->have_prev_global = false;
+	disconnect(d);
+	/* whoever unloaded it meant it: fptd does not load it again */
+	d->may_load = false;
+	why(d, "%s", text);
 	fptd_log(LOG_WARNING, "%s; every policy is set again when it is back",
-		 why);
-	fptd_status(d);
+		 text);
+	tell(d, FPTD_MODULE_DOWN);
+	/* the events say when it is back; the timer covers lost ones */
+	d->retry_delay = 0;
+	schedule_retry(d);
 }
 
-void fptd_kernel_probe(struct fptd *d)
+static void attempt(struct fptd *d)
 {
-	if (!d->module_up)
-		module_connect(d);
-}
-
-/* Start-up: load the module, retrying with a growing delay. */
-static int on_retry(sd_event_source *s, uint64_t usec, void *arg)
-{
-	struct fptd *d = arg;
 	int ret;
 
-	(void)s; (void)usec;
 	if (d->module_up)
-		return 0;
+		return;
 	ret = module_connect(d);
-	if (ret == -ENOENT && d->set.load_module) {
-		if (!load_module(d))
+	if (ret == -ENOENT) {
+		bool load = d->may_load && d->set.load_module &&
+			    fptd_have_cap(CAP_SYS_MODULE);
+
+		if (!load_module(d, load))
 			ret = module_connect(d);
-	} else if (ret == -ENOENT) {
-		snprintf(d->module_why, sizeof(d->module_why),
-			 "the fpt module is not loaded (load_module = no)");
 	}
 	if (!ret)
-		return 0;
+		return;
 	if (d->retry_delay == 0)
-		fptd_log(LOG_WARNING, "waiting for the fpt module: %s",
+		fptd_log(LOG_WARNING, "the fpt module is not there: %s; fptd waits for it",
 			 d->module_why);
-	d->retry_delay = d->retry_delay ? d->retry_delay * 2 : 1;
-	if (d->retry_delay > d->set.module_retry_max)
-		d->retry_delay = d->set.module_retry_max;
-	fptd_log(LOG_DEBUG, "module: %s; retrying in %u s", d->module_why,
-		 d->retry_delay);
-	fptd_status(d);
-	sd_event_source_set_time_relative(d->retry_src,
-					  (uint64_t)d->retry_delay * 1000000);
-	sd_event_source_set_enabled(d->retry_src, SD_EVENT_ONESHOT);
+	else
+		fptd_log(LOG_DEBUG, "module: %s; looking again in %u s",
+			 d->module_why, d->retry_delay);
+	tell(d, FPTD_MODULE_WAITING);
+	schedule_retry(d);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *arg)
+{
+	(void)s; (void)usec;
+	attempt(arg);
 	return 0;
+}
+
+void fptd_kernel_retry_now(struct fptd *d)
+{
+	if (d->module_up || !d->retry_src)
+		return;
+	d->retry_delay = 0;
+	sd_event_source_set_time_relative(d->retry_src, 0);
+	sd_event_source_set_enabled(d->retry_src, SD_EVENT_ONESHOT);
+}
+
+/*
+ * A report tick.  With nlctrl followed, its events and the retry timer say
+ * when the module comes: no look here.  (Asking nlctrl for a family that
+ * is not registered makes the kernel run modprobe for its alias, a
+ * process each time.)
+ */
+void fptd_kernel_probe(struct fptd *d)
+{
+	if (!d->module_up && !d->ctrl)
+		module_connect(d);
 }
 
 /* ---- nlctrl: families registered and unregistered ---- */
 
-struct ctrl_attrs {
-	const char *name;
-	uint32_t notify_grp;
-};
-
-static int grp_attr_cb(const struct nlattr *a, void *data)
+void fptd_kernel_family_event(struct fptd *d,
+			      const struct fptnl_family_event *ev)
 {
-	const struct nlattr **tb = data;
-	uint16_t type = mnl_attr_get_type(a);
-
-	if (type == CTRL_ATTR_MCAST_GRP_NAME &&
-	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
-		tb[type] = a;
-	else if (type == CTRL_ATTR_MCAST_GRP_ID &&
-		 mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
-		tb[type] = a;
-	return MNL_CB_OK;
-}
-
-static int ctrl_attr_cb(const struct nlattr *a, void *data)
-{
-	struct ctrl_attrs *c = data;
-	uint16_t type = mnl_attr_get_type(a);
-
-	if (type == CTRL_ATTR_FAMILY_NAME &&
-	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0) {
-		c->name = mnl_attr_get_str(a);
-	} else if (type == CTRL_ATTR_MCAST_GROUPS &&
-		   mnl_attr_validate(a, MNL_TYPE_NESTED) >= 0) {
-		const struct nlattr *g;
-
-		mnl_attr_for_each_nested(g, a) {
-			const struct nlattr *tb[CTRL_ATTR_MCAST_GRP_MAX + 1] = { 0 };
-
-			if (mnl_attr_parse_nested(g, grp_attr_cb, tb) < 0)
-				continue;
-			if (tb[CTRL_ATTR_MCAST_GRP_NAME] &&
-			    tb[CTRL_ATTR_MCAST_GRP_ID] &&
-			    !strcmp(mnl_attr_get_str(tb[CTRL_ATTR_MCAST_GRP_NAME]),
-				    "notify"))
-				c->notify_grp =
-					mnl_attr_get_u32(tb[CTRL_ATTR_MCAST_GRP_ID]);
+	if (strcmp(ev->name, FPT_GENL_NAME))
+		return;
+	if (ev->cmd == CTRL_CMD_DELFAMILY) {
+		/* the family of an earlier connection, already replaced */
+		if (!d->module_up || ev->id != d->family_id) {
+			fptd_log(LOG_DEBUG, "nlctrl: family fpt (id %u) unregistered; not the one fptd uses",
+				 ev->id);
+			return;
 		}
+		module_lost(d, "the fpt module was unloaded");
+		return;
 	}
-	return MNL_CB_OK;
-}
-
-static int getfamily_cb(const struct nlmsghdr *nlh, void *data)
-{
-	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), ctrl_attr_cb,
-			   data) < 0)
-		return MNL_CB_ERROR;
-	return MNL_CB_OK;
-}
-
-static int ctrl_event_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct fptd *d = data;
-	const struct genlmsghdr *g;
-	struct ctrl_attrs c = { 0 };
-
-	if (nlh->nlmsg_type != GENL_ID_CTRL ||
-	    !mnl_nlmsg_ok(nlh, (int)nlh->nlmsg_len) ||
-	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*g))
-		return MNL_CB_OK;
-	g = mnl_nlmsg_get_payload(nlh);
-	if (g->cmd != CTRL_CMD_NEWFAMILY && g->cmd != CTRL_CMD_DELFAMILY)
-		return MNL_CB_OK;
-	if (mnl_attr_parse(nlh, sizeof(*g), ctrl_attr_cb, &c) < 0 || !c.name ||
-	    strcmp(c.name, FPT_GENL_NAME))
-		return MNL_CB_OK;
-	if (g->cmd == CTRL_CMD_DELFAMILY)
-		fptd_module_gone(d);
-	else
-		fptd_module_appeared(d);
-	return MNL_CB_OK;
-}
-
-void fptd_module_gone(struct fptd *d)
-{
-	module_lost(d, "the fpt module was unloaded");
-}
-
-void fptd_module_appeared(struct fptd *d)
-{
-	fptd_log(LOG_INFO, "the fpt module was loaded");
-	/* a DELFAMILY we missed: start afresh */
-	if (d->module_up)
+	if (ev->cmd != CTRL_CMD_NEWFAMILY)
+		return;
+	if (d->module_up && ev->id == d->family_id) {
+		/*
+		 * The registration fptd is already connected to: the event
+		 * of the load fptd made itself (or of one it noticed by
+		 * asking first), arriving after the connection.
+		 */
+		fptd_log(LOG_DEBUG, "nlctrl: family fpt (id %u) registered; already connected",
+			 ev->id);
+		return;
+	}
+	fptd_log(LOG_INFO, "the fpt module was loaded (family id %u)", ev->id);
+	if (d->module_up)	/* a DELFAMILY we missed: start afresh */
 		module_lost(d, "the fpt module was reloaded");
 	module_connect(d);
+}
+
+static void family_cb(const struct fptnl_family_event *ev, void *arg)
+{
+	fptd_kernel_family_event(arg, ev);
 }
 
 static int on_nlctrl(sd_event_source *s, int fd, uint32_t revents, void *arg)
 {
 	struct fptd *d = arg;
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint16_t id = 0;
+	int ret;
 
-	(void)s; (void)revents;
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOBUFS) {
-				/* lost events: ask the kernel directly */
-				fptd_log(LOG_WARNING, "nlctrl events were lost; checking the module");
-				if (d->module_up) {
-					struct fpt_global_info g;
-
-					if (fptnl_global_get(d->nl, &g) == -ENOENT)
-						module_lost(d, "the fpt module is gone");
-				}
-				if (!d->module_up)
-					module_connect(d);
-				continue;
-			}
-			break;
-		}
-		if (n == 0)
-			break;
-		mnl_cb_run(buf, (size_t)n, 0, 0, ctrl_event_cb, d);
+	(void)s; (void)fd; (void)revents;
+	ret = fptnl_ctrl_read(d->ctrl, family_cb, d);
+	if (ret == -ENOBUFS) {
+		/* lost events: ask the kernel which family is there now */
+		fptd_log(LOG_WARNING, "nlctrl events were lost; checking the module");
+		ret = fptnl_resolve(FPT_GENL_NAME, &id);
+		if (d->module_up && (ret == -ENOENT || (!ret && id != d->family_id)))
+			module_lost(d, ret ? "the fpt module is gone" :
+				    "the fpt module was reloaded");
+		if (!d->module_up && !ret)
+			module_connect(d);
+	} else if (ret) {
+		fptd_log(LOG_DEBUG, "reading nlctrl events: %s", strerror(-ret));
 	}
 	return 0;
-}
-
-static int nlctrl_open(struct fptd *d)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct ctrl_attrs c = { .notify_grp = 0 };
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
-	struct genlmsghdr *g;
-	unsigned int seq = 1, portid;
-	ssize_t n;
-	int ret, fd;
-
-	nl = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto fail;
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = GENL_ID_CTRL;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "nlctrl");
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto fail;
-	do {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			goto fail;
-		ret = mnl_cb_run(buf, (size_t)n, seq, portid, getfamily_cb, &c);
-	} while (ret > MNL_CB_STOP);
-	if (ret < 0)
-		goto fail;
-	if (!c.notify_grp)
-		c.notify_grp = GENL_ID_CTRL;	/* what every kernel uses */
-	if (mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &c.notify_grp,
-				  sizeof(c.notify_grp)) < 0)
-		goto fail;
-	fd = mnl_socket_get_fd(nl);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	ret = sd_event_add_io(d->ev, &d->nlctrl_src, fd, EPOLLIN, on_nlctrl, d);
-	if (ret < 0) {
-		mnl_socket_close(nl);
-		return ret;
-	}
-	d->nlctrl = nl;
-	return 0;
-fail:
-	ret = -errno;
-	mnl_socket_close(nl);
-	return ret ? ret : -EIO;
 }
 
 int fptd_kernel_start(struct fptd *d)
 {
 	int ret;
 
-	ret = nlctrl_open(d);
+	snprintf(d->module_why, sizeof(d->module_why), "not checked yet");
+	d->may_load = true;
+	ret = fptnl_ctrl_open(&d->ctrl);
+	if (!ret)
+		ret = sd_event_add_io(d->ev, &d->ctrl_src,
+				      fptnl_monitor_fd(d->ctrl), EPOLLIN,
+				      on_nlctrl, d);
 	if (ret) {
-		fptd_log(LOG_ERR, "cannot watch generic netlink families (nlctrl): %s",
-			 strerror(-ret));
-		return ret;
+		/* not fatal: the retry timer still finds the module */
+		fptd_log(LOG_WARNING, "cannot follow generic netlink families (nlctrl): %s; the module is noticed within %u s instead",
+			 strerror(-ret), d->set.module_retry_max);
+		d->ctrl_src = sd_event_source_disable_unref(d->ctrl_src);
+		fptnl_close(d->ctrl);
+		d->ctrl = NULL;
 	}
 	ret = sd_event_add_time_relative(d->ev, &d->retry_src, CLOCK_MONOTONIC,
 					 0, 100000, on_retry, d);
 	if (ret < 0)
 		return ret;
+	sd_event_source_set_enabled(d->retry_src, SD_EVENT_OFF);
 	/* the first attempt now, before the event loop runs */
-	on_retry(d->retry_src, 0, d);
+	attempt(d);
 	return 0;
 }
 
 void fptd_kernel_stop(struct fptd *d)
 {
-	size_t i;
-	int ret;
-
-	if (d->module_up && d->set.clear_on_exit) {
-		unsigned int n = 0;
-
-		for (i = 0; i < d->nent; i++)
-			if (d->ent[i].applied_id && !d->ent[i].foreign) {
-				struct fpt_cgroup_ref ref = { .id = d->ent[i].applied_id };
-
-				ret = fptnl_policy_del(d->nl, &ref);
-				if (!ret)
-					n++;
-			}
-		fptd_log(LOG_INFO, "clear_policies_on_exit: removed %u policies", n);
-	}
 	d->retry_src = sd_event_source_disable_unref(d->retry_src);
-	d->mon_src = sd_event_source_disable_unref(d->mon_src);
-	d->nlctrl_src = sd_event_source_disable_unref(d->nlctrl_src);
-	if (d->nlctrl)
-		mnl_socket_close(d->nlctrl);
-	d->nlctrl = NULL;
-	fptnl_close(d->mon);
-	fptnl_close(d->nl);
-	d->mon = d->nl = NULL;
-	d->module_up = false;
+	d->ctrl_src = sd_event_source_disable_unref(d->ctrl_src);
+	fptnl_close(d->ctrl);
+	d->ctrl = NULL;
+	disconnect(d);
 }

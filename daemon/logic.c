@@ -4,16 +4,6 @@
 
 #include <string.h>
 
-uint64_t fptd_fallbacks(const uint64_t c[FPT_NR_COUNTERS])
-{
-	uint64_t sum = 0;
-	int i;
-
-	for (i = FPT_C_FB_NO_BLOCK; i <= FPT_C_FB_NOMEM; i++)
-		sum += c[i];
-	return sum;
-}
-
 static uint64_t delta(const uint64_t *prev, const uint64_t *cur, int i,
 		      bool *reset)
 {

@@ -14,9 +14,6 @@
 #include "../lib/frag.h"
 #include "config.h"
 
-/* Sum of the fallback_* counters. */
-uint64_t fptd_fallbacks(const uint64_t c[FPT_NR_COUNTERS]);
-
 struct fptd_rate {
 	bool valid;		/* enough events in the interval */
 	double rate;		/* fallbacks / (fallbacks + faults_64k) */

@@ -5,6 +5,15 @@
  *   fptd [-c FILE] [-v]      run (in the foreground; systemd Type=notify)
  *   fptd --check [-c FILE]   read the configuration and policies, say
  *                            what is wrong (file:line), exit 0 or 1
+ *   fptd --prepare [-c FILE] create the Prometheus directory if missing
+ *                            (the unit's ExecStartPre=+, outside the
+ *                            sandbox that makes /var read-only)
+ *
+ * READY=1 goes to systemd as soon as the configuration is read and the
+ * control socket listens: with the module there, after every policy was
+ * tried; without it (no fpt-dkms build for this kernel), at once, with
+ * the reason in STATUS= and fptctl status.  fptd then waits for the
+ * module (kernel.c) and sets the policies when it appears.
  *
  * SIGHUP reloads the configuration (a broken one is refused and the last
  * good one kept); SIGTERM stops fptd, leaving the module loaded and its
@@ -26,6 +35,7 @@
 #include <unistd.h>
 
 #include "../lib/cgpath.h"
+#include "../lib/control.h"
 
 #define MID_CONFIG_ERROR	"51e2341b28fa4612b4b84fe2dbbd5b67"
 
@@ -69,7 +79,8 @@ static void reload(struct fptd *d)
 	}
 	sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
 	*ns = d->set;
-	ret = fptd_config_load(d->conf_path, d->cgroup_root, ns, &nfiles, err);
+	ret = fptd_config_load(d->conf_path, d->conf_given, d->cgroup_root, ns,
+			       &nfiles, err);
 	if (ret) {
 		d->config_ok = false;
 		fptd_log(LOG_ERR, "reload refused: fptd keeps running with the last good configuration (%zu policies)",
@@ -101,12 +112,8 @@ static void reload(struct fptd *d)
 		fptd_report_reschedule(d);
 	fptd_log(LOG_INFO, "configuration reloaded: %zu policies (%zu from files, %zu from fptctl)",
 		 d->nent, d->files.n, d->runtime.n);
-	/* not loaded yet: try again now */
-	if (!d->module_up && d->retry_src) {
-		d->retry_delay = 0;
-		sd_event_source_set_time_relative(d->retry_src, 0);
-		sd_event_source_set_enabled(d->retry_src, SD_EVENT_ONESHOT);
-	}
+	/* not loaded yet: look again now */
+	fptd_kernel_retry_now(d);
 out:
 	sd_notify(0, "READY=1");
 	fptd_status(d);
@@ -136,6 +143,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: fptd [-c FILE] [-v]      run (foreground; for systemd)\n"
 		"       fptd --check [-c FILE]   check the configuration and policies\n"
+		"       fptd --prepare [-c FILE] create the Prometheus directory if missing\n"
 		"  -c, --config=FILE   daemon configuration (default " FPTD_CONF_DEFAULT ")\n"
 		"  -v, --verbose       debug messages\n"
 		"      --version       print the version\n");
@@ -155,11 +163,57 @@ static void free_all(struct fptd *d)
 	fptd_policy_set_free(&d->runtime);
 }
 
+/* stdout of --check, --prepare, --version: a write error is a failure */
+static int close_stdout(int ret)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "fptd: writing to stdout: %s\n",
+			strerror(errno ? errno : EIO));
+		return ret ? ret : 1;
+	}
+	return ret;
+}
+
+/* --prepare: what the sandbox cannot do (ProtectSystem=strict). */
+static int prepare(struct fptd *d)
+{
+	const char *dir = d->set.prom_dir;
+	char *p, *slash;
+	struct stat st;
+
+	if (!dir[0] || !stat(dir, &st)) {
+		printf("%s: nothing to prepare\n", d->conf_path);
+		return 0;
+	}
+	p = strdup(dir);
+	if (!p)
+		return 1;
+	/* mkdir -p */
+	for (slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
+		if (slash)
+			*slash = 0;
+		if (mkdir(p, 0755) && errno != EEXIST) {
+			/* fptd still runs, without the file: not fatal */
+			fprintf(stderr, "fptd: cannot create %s: %m (metrics are not written)\n",
+				p);
+			free(p);
+			return 0;
+		}
+		if (!slash)
+			break;
+		*slash = '/';
+	}
+	free(p);
+	printf("created %s (prometheus_dir)\n", dir);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "prepare", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -168,20 +222,27 @@ int main(int argc, char **argv)
 	static struct fptd dd;
 	struct fptd *d = &dd;
 	struct fptd_errors *err;
-	char root[FPTD_PATH_MAX];
+	char root[FPTD_PATH_MAX], lock[sizeof(d->set.control_socket) + 8];
+	bool have_root, prep = false;
 	struct stat st;
 	sigset_t ss;
+	pid_t owner;
 	int c, ret;
 
 	d->conf_path = FPTD_CONF_DEFAULT;
-	d->ino_fd = d->ctl_fd = d->compact_efd = -1;
+	d->ino_fd = d->ctl_fd = d->compact_efd = d->lock_fd = -1;
+	d->hooks = &fptd_state_hooks;
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d->conf_path = optarg;
+			d->conf_given = true;
 			break;
 		case 'C':
 			d->check_only = true;
+			break;
+		case 'P':
+			prep = true;
 			break;
 		case 'v':
 			d->verbose = true;
@@ -189,10 +250,10 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("fptd %s (fpt genl version %d)\n", FPTD_VERSION,
 			       FPT_GENL_VERSION);
-			return 0;
+			return close_stdout(0);
 		case 'h':
 			usage(stdout);
-			return 0;
+			return close_stdout(0);
 		default:
 			usage(stderr);
 			return 2;
@@ -204,15 +265,25 @@ int main(int argc, char **argv)
 	}
 	fptd_log_init(d->verbose);
 
-	if (fpt_cgroup2_mount(root, sizeof(root)))
-		snprintf(root, sizeof(root), "/sys/fs/cgroup");
+	/* where cgroup2 is mounted: /proc/self/mountinfo, not a guess */
+	have_root = !fpt_cgroup2_mount(root, sizeof(root));
+	if (!have_root)
+		snprintf(root, sizeof(root), "/sys/fs/cgroup");	/* --check */
 	err = calloc(1, sizeof(*err));
 	if (!err)
 		return 1;
 	fptd_settings_default(&d->set);
-	ret = fptd_config_load(d->conf_path, root, &d->set, &d->files, err);
+	ret = fptd_config_load(d->conf_path, d->conf_given, root, &d->set,
+			       &d->files, err);
 	if (ret) {
-		if (d->check_only) {
+		if ((d->check_only || prep) && fptd_log_to_journal()) {
+			/* ExecStartPre=/ExecReload=: journal entries at err */
+			char *line, *save = NULL;
+
+			for (line = strtok_r(err->text, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save))
+				fprintf(stderr, "<3>%s\n", line);
+		} else if (d->check_only || prep) {
 			fprintf(stderr, "%s\n", err->text);
 		} else {
 			log_config_errors(err, true);
@@ -220,25 +291,73 @@ int main(int argc, char **argv)
 				   err->first_file, err->first_line);
 		}
 		free(err);
+		free_all(d);
 		return 1;
 	}
 	free(err);
 	d->config_ok = true;
-	if (d->set.cgroup_root[0])
-		memcpy(d->cgroup_root, d->set.cgroup_root, sizeof(d->cgroup_root));
-	else
-		memcpy(d->cgroup_root, root, sizeof(d->cgroup_root));
-	if (d->check_only) {
-		printf("%s: OK; %zu policies in %s\n", d->conf_path, d->files.n,
-		       d->set.policy_dir);
+	if (d->check_only || prep) {
+		ret = 0;
+		if (d->check_only)
+			printf("%s: OK; %zu policies in %s\n", d->conf_path,
+			       d->files.n, d->set.policy_dir);
+		if (prep)
+			ret = prepare(d);
 		free_all(d);
-		return 0;
+		return close_stdout(ret);
+	}
+	if (d->set.cgroup_root[0]) {
+		memcpy(d->cgroup_root, d->set.cgroup_root, sizeof(d->cgroup_root));
+	} else if (have_root) {
+		memcpy(d->cgroup_root, root, sizeof(d->cgroup_root));
+	} else {
+		fptd_log(LOG_ERR, "no cgroup2 file system is mounted (/proc/self/mountinfo): fpt works on the cgroup v2 hierarchy (or set [daemon] cgroup_root)");
+		sd_notify(0, "STATUS=No cgroup2 file system mounted");
+		free_all(d);
+		return 1;
 	}
 	if (stat(d->cgroup_root, &st) || !S_ISDIR(st.st_mode)) {
 		fptd_log(LOG_ERR, "cgroup root %s: %s (is cgroup2 mounted? set [daemon] cgroup_root)",
 			 d->cgroup_root, strerror(errno ? errno : ENOTDIR));
+		free_all(d);
 		return 1;
 	}
+
+	/* one fptd per control socket: a second one must not touch it */
+	{
+		/* systemd makes /run/fpt (RuntimeDirectory=); by hand, we do */
+		char dir[sizeof(d->set.control_socket)], *slash;
+
+		memcpy(dir, d->set.control_socket, sizeof(dir));
+		dir[sizeof(dir) - 1] = 0;
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = 0;
+			mkdir(dir, 0755);
+		}
+	}
+	if (snprintf(lock, sizeof(lock), "%.*s.lock",
+		     (int)sizeof(d->set.control_socket) - 1,
+		     d->set.control_socket) >= (int)sizeof(lock))
+		return 1;	/* cannot happen: control_socket < 108 */
+	d->lock_fd = fptd_lock(lock, &owner);
+	if (d->lock_fd == -EWOULDBLOCK) {
+		if (owner > 0)
+			fptd_log(LOG_ERR, "another fptd is running (pid %d, lock %s): stop it first (systemctl stop fptd), or give this one its own control_socket",
+				 (int)owner, lock);
+		else
+			fptd_log(LOG_ERR, "another fptd is running (lock %s): stop it first (systemctl stop fptd), or give this one its own control_socket",
+				 lock);
+		free_all(d);
+		return 1;
+	}
+	if (d->lock_fd < 0) {
+		fptd_log(LOG_ERR, "cannot take the lock %s: %s", lock,
+			 strerror(-d->lock_fd));
+		free_all(d);
+		return 1;
+	}
+
 	fptd_state_load(d);
 	fptd_log(LOG_INFO, "fptd %s starting: %zu policies from %s, %zu from fptctl; cgroups under %s",
 		 FPTD_VERSION, d->files.n, d->set.policy_dir, d->runtime.n,
@@ -263,10 +382,9 @@ int main(int argc, char **argv)
 	if (ret > 0)
 		fptd_log(LOG_DEBUG, "systemd watchdog enabled");
 
-	snprintf(d->module_why, sizeof(d->module_why), "not checked yet");
-	ret = fptd_rebuild(d);
+	ret = fptd_cgwatch_start(d);
 	if (!ret)
-		ret = fptd_cgwatch_start(d);
+		ret = fptd_rebuild(d);
 	if (!ret) {
 		ret = fptd_control_start(d);
 		if (ret)
@@ -281,10 +399,20 @@ int main(int argc, char **argv)
 		fptd_log(LOG_ERR, "cannot start: %s", strerror(-ret));
 		sd_notifyf(0, "STATUS=Failed to start: %s", strerror(-ret));
 	} else {
+		/*
+		 * Configuration read, control socket listening, the module
+		 * connected and every policy tried, or the module missing (a
+		 * state, in STATUS=): ready.  Units ordered After=fptd start
+		 * now instead of waiting for a module that may never come.
+		 */
+		sd_notify(0, "READY=1");
+		fptd_status(d);
 		ret = sd_event_loop(d->ev);
 		if (ret < 0)
 			fptd_log(LOG_ERR, "event loop: %s", strerror(-ret));
 	}
+	if (d->set.clear_on_exit)
+		fptd_clear_policies(d);
 	fptd_report_stop(d);
 	fptd_control_stop(d);
 	fptd_kernel_stop(d);
@@ -293,5 +421,6 @@ int main(int argc, char **argv)
 	free_all(d);
 	fptd_log(LOG_INFO, "stopped%s", d->set.clear_on_exit ? "" :
 		 " (the module and its policies stay in place)");
+	close(d->lock_fd);
 	return ret < 0 ? 1 : 0;
 }

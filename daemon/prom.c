@@ -238,14 +238,14 @@ static void frag_metrics(const struct fptd_report *r, FILE *f)
 		sample_u(f, "fpt_movable_free_64k_bytes",
 			 fr->movable_free_pages_ge64k * r->page_size);
 	}
-	family(f, "fpt_unusable_index_order4", "gauge",
+	family(f, "fpt_unusable_order4_ratio", "gauge",
 	       "Fraction of free memory that cannot serve a 64 KB block (unusable free space index, order 4).");
-	sample_d(f, "fpt_unusable_index_order4", fr->unusable_index_o4);
+	sample_d(f, "fpt_unusable_order4_ratio", fr->unusable_index_o4);
 	if (r->nodes && r->nodes->nr) {
-		family(f, "fpt_node_unusable_index_order4", "gauge",
+		family(f, "fpt_node_unusable_order4_ratio", "gauge",
 		       "Unusable free space index for order 4, per NUMA node.");
 		for (n = 0; n < r->nodes->nr; n++)
-			fprintf(f, "fpt_node_unusable_index_order4{node=\"%d\"} %.6g\n",
+			fprintf(f, "fpt_node_unusable_order4_ratio{node=\"%d\"} %.6g\n",
 				r->nodes->node[n], r->nodes->index[n]);
 	}
 	family(f, "fptd_fragmentation_high", "gauge",
@@ -262,8 +262,18 @@ int fptd_prom_format(const struct fptd_report *r, FILE *f)
 		[FPTD_POL_NO_MODULE] = "no_module",
 		[FPTD_POL_OVERRIDDEN] = "overridden",
 	};
+	char a[128], b[128];
 	int i, ret = 0;
 
+	family(f, "fpt_build_info", "gauge",
+	       "Versions of fptd and of the loaded fpt module (always 1).");
+	fprintf(f, "fpt_build_info{version=\"%s\",module_version=\"%s\"} 1\n",
+		fptd_prom_escape(r->version ? r->version : "", a, sizeof(a)),
+		fptd_prom_escape(r->module_version ? r->module_version : "",
+				 b, sizeof(b)));
+	family(f, "fptd_up", "gauge",
+	       "1 while fptd runs and writes this file; 0 once it stopped.");
+	sample_u(f, "fptd_up", 1);
 	family(f, "fpt_up", "gauge",
 	       "1 if the fpt module is loaded and answers fptd.");
 	sample_u(f, "fpt_up", r->module_up);
@@ -290,4 +300,18 @@ int fptd_prom_format(const struct fptd_report *r, FILE *f)
 	if (ferror(f))
 		return -EIO;
 	return ret;
+}
+
+int fptd_prom_format_stopped(const char *version, FILE *f)
+{
+	char a[128];
+
+	family(f, "fpt_build_info", "gauge",
+	       "Versions of fptd and of the loaded fpt module (always 1).");
+	fprintf(f, "fpt_build_info{version=\"%s\",module_version=\"\"} 1\n",
+		fptd_prom_escape(version, a, sizeof(a)));
+	family(f, "fptd_up", "gauge",
+	       "1 while fptd runs and writes this file; 0 once it stopped.");
+	sample_u(f, "fptd_up", 0);
+	return ferror(f) ? -EIO : 0;
 }

@@ -35,6 +35,8 @@ enum fptd_pol_state {
 
 struct fptd_report {
 	unsigned int page_size;
+	const char *version;		/* fptd's */
+	const char *module_version;	/* "" if unknown or not loaded */
 	/* the module */
 	bool module_up;
 	bool have_global;
@@ -61,5 +63,12 @@ const char *fptd_prom_escape(const char *in, char *buf, size_t len);
 
 /* Write the report to @out.  0 or -EIO. */
 int fptd_prom_format(const struct fptd_report *r, FILE *out);
+
+/*
+ * What replaces the file when fptd stops: fptd_up 0 and the build info,
+ * nothing else (the module's counters and fptd's policy states would be
+ * stale the moment fptd is gone).  0 or -EIO.
+ */
+int fptd_prom_format_stopped(const char *version, FILE *out);
 
 #endif

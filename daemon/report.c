@@ -417,6 +417,7 @@ static int read_frag(struct fptd *d, struct fpt_frag *f)
 	return 0;
 }
 
+/* @r NULL: the file of a stopped fptd. */
 static void write_prom(struct fptd *d, const struct fptd_report *r)
 {
 	char *buf = NULL;
@@ -429,7 +430,8 @@ static void write_prom(struct fptd *d, const struct fptd_report *r)
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return;
-	ret = fptd_prom_format(r, f);
+	ret = r ? fptd_prom_format(r, f) :
+		  fptd_prom_format_stopped(FPTD_VERSION, f);
 	if (fclose(f) || ret) {
 		free(buf);
 		return;
@@ -446,7 +448,10 @@ static void write_prom(struct fptd *d, const struct fptd_report *r)
 			 d->set.prom_file);
 		d->prom_warned = false;
 	}
+	if (!ret)
+		d->prom_written = true;
 }
+
 
 static void report(struct fptd *d)
 {
@@ -461,6 +466,16 @@ static void report(struct fptd *d)
 	long ps = sysconf(_SC_PAGESIZE);
 
 	r.page_size = ps > 0 ? (unsigned int)ps : 4096;
+	r.version = FPTD_VERSION;
+	r.module_version = d->module_up ? d->module_version : "";
+	/* a new connection (the module loaded again): counters from 0 */
+	if (d->prev_gen != d->module_gen) {
+		free(d->prev);
+		d->prev = NULL;
+		d->nprev = 0;
+		d->have_prev_global = false;
+		d->prev_gen = d->module_gen;
+	}
 	r.interval = d->set.interval;
 	r.config_ok = d->config_ok;
 	for (i = 0; i < d->nent; i++)
@@ -636,6 +651,9 @@ int fptd_report_start(struct fptd *d)
 
 void fptd_report_stop(struct fptd *d)
 {
+	/* node-exporter would go on exporting the last values: mark them */
+	if (d->prom_written)
+		write_prom(d, NULL);
 	if (compact_job) {
 		/* compaction cannot be interrupted; wait for it */
 		fptd_log(LOG_INFO, "waiting for the running compaction to finish");

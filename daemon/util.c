@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* fptd: logging and atomic file writes (see fptd.h). */
+/* fptd: logging, atomic file writes, the single-instance lock (fptd.h). */
 #define _GNU_SOURCE
 #include "fptd.h"
 
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -117,4 +118,31 @@ int fptd_write_atomic(const char *dir, const char *name, const char *data,
 		}
 	}
 	return 0;
+}
+
+int fptd_lock(const char *path, pid_t *owner)
+{
+	char buf[32];
+	int fd, n;
+
+	*owner = 0;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+
+		n = (int)pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0) {
+			buf[n] = 0;
+			*owner = (pid_t)atoi(buf);
+		}
+		close(fd);
+		return e == EWOULDBLOCK ? -EWOULDBLOCK : -e;
+	}
+	/* ours now: the file is never removed (that would race) */
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n)
+		fptd_log(LOG_DEBUG, "cannot write the pid into %s: %m", path);
+	return fd;
 }
