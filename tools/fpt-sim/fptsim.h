@@ -27,6 +27,29 @@
 #define FPT_DEFAULT_L1	64
 #define FPT_DEFAULT_L2	1536
 
+/* ---- CPU presets (--cpu) ---------------------------------------------- */
+
+/*
+ * TLB sizes of a CPU and which coalescing it has.  arm64 with the 4 KiB
+ * granule has one contiguity hint: PTE_CONT on 16 aligned, contiguous PTEs
+ * (64 KiB, "contpte") lets the TLB cache them as one entry; there is no
+ * 4 x 4 KiB (16 KiB) coalescing, so its presets drop the 16k rows.
+ * Sources: tools/fpt-sim/README.md ("CPU presets").
+ */
+struct fpt_cpu {
+	const char *name;	/* --cpu NAME */
+	const char *label;
+	uint64_t l1, l2;	/* L1 data TLB, unified L2 TLB entries */
+	bool coalesce16k;	/* 16 KiB (4 x 4 KiB) coalescing exists */
+	const char *source;	/* document and section of l1/l2 */
+};
+
+#define FPT_NCPUS 3
+extern const struct fpt_cpu fpt_cpus[FPT_NCPUS];
+
+/* The preset called name, or NULL. */
+const struct fpt_cpu *fpt_cpu_find(const char *name);
+
 /* ---- page sizes (one TLB entry each) ---------------------------------- */
 
 enum fpt_ps {
@@ -139,6 +162,7 @@ struct fpt_synth {
 	double zipf_s;
 	uint64_t stride;	/* sequential: bytes between accesses */
 	uint64_t l1, l2;	/* TLB entries */
+	bool no16k;		/* no 16 KiB coalescing: omit the 16k row */
 };
 
 /* One row of the TLB table: one page size / coalescing assumption. */
@@ -222,6 +246,7 @@ struct fpt_procin {
 	enum fpt_pattern pattern;	/* uniform or sequential */
 	uint64_t stride;
 	uint64_t l1, l2;
+	bool no16k;			/* omit the 16k and 16k-ideal rows */
 };
 
 int fpt_process_report(const struct fpt_pm *pm, const struct fpt_procin *in,

@@ -18,6 +18,9 @@
 #define DEFAULT_STRIDE	64
 #define BUF		48	/* formatting buffers */
 
+/* --cpu preset (NULL: none given) */
+static const struct fpt_cpu *cpu;
+
 static const char usage[] =
 "Usage: fpt-sim [OPTIONS]                 model a synthetic working set\n"
 "       fpt-sim --pid PID|self [OPTIONS]  analyse a running process\n"
@@ -38,8 +41,13 @@ static const char usage[] =
 "                          hence contiguity, need root / CAP_SYS_ADMIN)\n"
 "      --anon              with --pid: anonymous mappings only\n"
 "TLB:\n"
-"      --l1 N              L1 TLB entries (default 64)\n"
-"      --l2 N              L2 TLB entries (default 1536; >= L1)\n"
+"      --cpu NAME          TLB preset: generic (default: 64 / 1536, 16 KiB\n"
+"                          and 64 KiB coalescing), neoverse-n1 (48 / 1280),\n"
+"                          neoverse-v1 (48 / 2048); the arm64 presets model\n"
+"                          contpte: 16 contiguous PTEs (64 KiB) = one entry,\n"
+"                          no 16 KiB rows (sources: README.md)\n"
+"      --l1 N              L1 TLB entries (default 64; overrides --cpu)\n"
+"      --l2 N              L2 TLB entries (default 1536; >= L1; overrides --cpu)\n"
 "Output:\n"
 "      --json              JSON instead of the tables (fields: README.md)\n"
 "  -h, --help              this text\n"
@@ -170,6 +178,9 @@ static void print_tables(const struct fpt_report *rep)
 	size_t i;
 	int l;
 
+	if (cpu)
+		printf("CPU preset %s: %s (%s)\n", cpu->name, cpu->label,
+		       cpu->source);
 	printf("TLB: L1 %" PRIu64 " entries, L2 %" PRIu64 " entries; "
 	       "walk = miss in both (L2 covers L1)\n\n",
 	       rep->l1, rep->l2);
@@ -306,7 +317,12 @@ static void print_json(const struct fpt_report *rep, const struct fpt_pm *pm,
 			printf("null\n  },\n");
 	}
 	printf("  \"tlb\": { \"l1_entries\": %" PRIu64
-	       ", \"l2_entries\": %" PRIu64 " },\n", rep->l1, rep->l2);
+	       ", \"l2_entries\": %" PRIu64 ", \"preset\": ", rep->l1, rep->l2);
+	if (cpu)
+		jstr(cpu->name);
+	else
+		printf("null");
+	printf(" },\n");
 
 	printf("  \"page_sizes\": [\n");
 	for (i = 0; i < rep->nrows; i++) {
@@ -366,7 +382,7 @@ static void print_json(const struct fpt_report *rep, const struct fpt_pm *pm,
 
 /* ---- main ----------------------------------------------------------------- */
 
-enum { O_STRIDE = 256, O_BASE, O_PID, O_ANON, O_L1, O_L2, O_JSON };
+enum { O_STRIDE = 256, O_BASE, O_PID, O_ANON, O_L1, O_L2, O_JSON, O_CPU };
 
 static const struct option longopts[] = {
 	{ "working-set", required_argument, NULL, 'w' },
@@ -378,6 +394,7 @@ static const struct option longopts[] = {
 	{ "anon",        no_argument,       NULL, O_ANON },
 	{ "l1",          required_argument, NULL, O_L1 },
 	{ "l2",          required_argument, NULL, O_L2 },
+	{ "cpu",         required_argument, NULL, O_CPU },
 	{ "json",        no_argument,       NULL, O_JSON },
 	{ "help",        no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -406,6 +423,7 @@ int main(int argc, char **argv)
 	const char *pid = NULL, *err = "";
 	bool json = false, anon = false, ws_set = false, base_set = false;
 	char a[BUF], b[BUF], c[BUF];
+	bool l1_set = false, l2_set = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "w:p:s:h", longopts, NULL)) != -1) {
@@ -453,9 +471,17 @@ int main(int argc, char **argv)
 			break;
 		case O_L1:
 			syn.l1 = parse_count(optarg, "bad L1 entry count");
+			l1_set = true;
 			break;
 		case O_L2:
 			syn.l2 = parse_count(optarg, "bad L2 entry count");
+			l2_set = true;
+			break;
+		case O_CPU:
+			cpu = fpt_cpu_find(optarg);
+			if (!cpu)
+				die_usage("unknown --cpu (generic, neoverse-n1, "
+					  "neoverse-v1)", optarg);
 			break;
 		case O_JSON:
 			json = true;
@@ -473,6 +499,13 @@ int main(int argc, char **argv)
 		die_usage("--anon needs --pid", NULL);
 	if (pid && ws_set)
 		die_usage("--working-set and --pid exclude each other", NULL);
+	if (cpu) {		/* --l1 / --l2 win over the preset */
+		if (!l1_set)
+			syn.l1 = cpu->l1;
+		if (!l2_set)
+			syn.l2 = cpu->l2;
+		syn.no16k = !cpu->coalesce16k;
+	}
 
 	if (!pid) {
 		/* the default base moves down (512 GiB steps) to fit ws */
@@ -500,7 +533,7 @@ int main(int argc, char **argv)
 	} else {
 		struct fpt_procin pin = {
 			.pattern = syn.pattern, .stride = syn.stride,
-			.l1 = syn.l1, .l2 = syn.l2,
+			.l1 = syn.l1, .l2 = syn.l2, .no16k = syn.no16k,
 		};
 		char msg[256], self[24];
 

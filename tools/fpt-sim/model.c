@@ -204,6 +204,27 @@ double fpt_miss_zipf(uint64_t n, uint64_t hot, double s)
 	return zsum(hot + 1, n, s) / zsum(1, n, s);
 }
 
+/* ---- CPU presets ---------------------------------------------------------- */
+
+const struct fpt_cpu fpt_cpus[FPT_NCPUS] = {
+	{ "generic", "generic (fpt-sim's default)", FPT_DEFAULT_L1,
+	  FPT_DEFAULT_L2, true, "fpt-sim default, no particular CPU" },
+	{ "neoverse-n1", "Arm Neoverse N1 (Cortex-A76 class), contpte", 48, 1280,
+	  false, "Arm Cortex-A76 Core TRM (100798), A5.2 TLB organization" },
+	{ "neoverse-v1", "Arm Neoverse V1, contpte", 48, 2048, false,
+	  "Arm Neoverse V1 Core TRM (101427), A5.2 TLB organization" },
+};
+
+const struct fpt_cpu *fpt_cpu_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < FPT_NCPUS; i++)
+		if (!strcmp(fpt_cpus[i].name, name))
+			return &fpt_cpus[i];
+	return NULL;
+}
+
 /* ---- reports ------------------------------------------------------------ */
 
 static uint64_t sat_mul(uint64_t a, uint64_t b)
@@ -279,13 +300,15 @@ int fpt_synth_report(const struct fpt_synth *in, struct fpt_report *out,
 	out->stride = in->stride;
 	npages = (in->ws + FPT_PAGE_SIZE - 1) >> FPT_PAGE_SHIFT;
 
-	out->nrows = FPT_NPS;
 	for (p = 0; p < FPT_NPS; p++) {
-		struct fpt_tlbrow *row = &out->rows[p];
+		struct fpt_tlbrow *row;
 		uint64_t size = 1ULL << fpt_pagesizes[p].shift;
 		uint64_t n = size >> FPT_PAGE_SHIFT;
 		double ws = (double)in->ws;
 
+		if (p == FPT_PS_16K && in->no16k)
+			continue;
+		row = &out->rows[out->nrows++];
 		row->name = fpt_pagesizes[p].name;
 		row->label = fpt_pagesizes[p].label;
 		row->leaf_2m = fpt_pagesizes[p].leaf_2m;
@@ -457,8 +480,9 @@ int fpt_process_report(const struct fpt_pm *pm, const struct fpt_procin *in,
 
 	prow(out, "4k", "4 KiB", 1, P, false, false);
 	if (fpt_pm_pfns_known(pm)) {
-		prow(out, "16k", "16 KiB runs (actual)", 4,
-		     P - 3 * pm->runs16k, false, false);
+		if (!in->no16k)
+			prow(out, "16k", "16 KiB runs (actual)", 4,
+			     P - 3 * pm->runs16k, false, false);
 		prow(out, "64k", "64 KiB runs (actual)", 16,
 		     P - 15 * pm->runs64k, false, false);
 		prow(out, "2m", "2 MiB runs (actual)", 512,
@@ -468,8 +492,9 @@ int fpt_process_report(const struct fpt_pm *pm, const struct fpt_procin *in,
 		     pm->runs2m + (pm->runs64k - 32 * pm->runs2m) +
 		     (P - 16 * pm->runs64k), false, true);
 	}
-	prow(out, "16k-ideal", "16 KiB (ideal)", 4, pm->present_r.r16k,
-	     false, false);
+	if (!in->no16k)
+		prow(out, "16k-ideal", "16 KiB (ideal)", 4, pm->present_r.r16k,
+		     false, false);
 	prow(out, "64k-ideal", "64 KiB (ideal)", 16, pm->present_r.r64k,
 	     false, false);
 	prow(out, "2m-ideal", "2 MiB (ideal)", 512, pm->present_r.r2m,

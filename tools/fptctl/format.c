@@ -32,6 +32,87 @@ char *fmt_size(char *buf, size_t len, uint64_t bytes)
 	return buf;
 }
 
+/* ---- text for a terminal ---- */
+
+/* Length of the valid UTF-8 sequence at @s (1-4), or 0 if it is not one. */
+static int utf8_len(const unsigned char *s)
+{
+	int n, i;
+	uint32_t c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;		/* overlong, surrogate, too large */
+	if (n == 2 && c < 0xa0)
+		return 0;		/* C1 controls (U+0080..U+009F) */
+	return n;
+}
+
+char *fmt_term(char *buf, size_t len, const char *in)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0;
+
+	if (!len)
+		return buf;
+	while (*s) {
+		int n = utf8_len(s);
+
+		if (n == 1 && (*s < 0x20 || *s == 0x7f))
+			n = 0;
+		if (n) {
+			if (o + (size_t)n >= len)
+				break;
+			memcpy(buf + o, s, (size_t)n);
+			o += (size_t)n;
+			s += n;
+		} else {
+			if (o + 4 >= len)
+				break;
+			snprintf(buf + o, len - o, "\\x%02x", *s);
+			o += 4;
+			s++;
+		}
+	}
+	buf[o] = 0;
+	return buf;
+}
+
+/* fmt_term() into a malloc'ed string (NULL: out of memory). */
+static char *term_dup(const char *s)
+{
+	size_t len = 4 * strlen(s) + 1;
+	char *b = malloc(len);
+
+	return b ? fmt_term(b, len, s) : NULL;
+}
+
+/* Columns @s takes on a terminal (valid UTF-8: one per character). */
+static int term_width(const char *s)
+{
+	int w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
 /* ---- tables ---- */
 
 void table_init(struct table *t, int ncols, const char *const *head,
@@ -84,38 +165,47 @@ int table_cell(struct table *t, const char *fmt, ...)
 
 void table_print(const struct table *t, FILE *f, int indent)
 {
-	int w[TABLE_MAX_COLS] = { 0 }, r, c;
+	int w[TABLE_MAX_COLS] = { 0 }, r, c, n = t->nrows * t->ncols;
+	char **e = calloc((size_t)n + 1, sizeof(*e));
 
+	if (!e)
+		return;
+	/* cells may hold names from the system (paths, commands): escaped */
+	for (r = 0; r < n; r++)
+		e[r] = term_dup(t->cells[r] ? t->cells[r] : "");
 	for (c = 0; c < t->ncols; c++)
-		w[c] = (int)strlen(t->head[c]);
-	for (r = 0; r < t->nrows; r++)
-		for (c = 0; c < t->ncols; c++) {
-			const char *s = t->cells[r * t->ncols + c];
-			int l = s ? (int)strlen(s) : 0;
+		w[c] = term_width(t->head[c]);
+	for (r = 0; r < n; r++) {
+		int l = e[r] ? term_width(e[r]) : 0;
 
-			if (l > w[c])
-				w[c] = l;
-		}
+		if (l > w[r % t->ncols])
+			w[r % t->ncols] = l;
+	}
 	for (r = -1; r < t->nrows; r++) {
 		fprintf(f, "%*s", indent, "");
 		for (c = 0; c < t->ncols; c++) {
 			const char *s = r < 0 ? t->head[c] :
-					t->cells[r * t->ncols + c];
+					e[r * t->ncols + c];
 			bool last = c == t->ncols - 1;
+			int pad;
 
 			if (!s)
 				s = "";
+			pad = w[c] - term_width(s);
 			if (c)
 				fputs("  ", f);
 			if (t->right[c])
-				fprintf(f, "%*s", w[c], s);
+				fprintf(f, "%*s%s", pad, "", s);
 			else if (last)
 				fputs(s, f);
 			else
-				fprintf(f, "%-*s", w[c], s);
+				fprintf(f, "%s%*s", s, pad, "");
 		}
 		fputc('\n', f);
 	}
+	for (r = 0; r < n; r++)
+		free(e[r]);
+	free(e);
 }
 
 void table_free(struct table *t)
@@ -150,19 +240,42 @@ void fmt_policy_words(char *buf, size_t len, uint8_t mode, uint8_t defrag,
 		 name_or(fpt_backend_name(backend), "?"), fmt_thp2m(flags));
 }
 
-void json_counters(struct fpt_json *j, const char *key, const uint64_t *v)
+const char *json_counter_name(unsigned int i)
+{
+	return i == FPT_C_RESV_UNUSED_PAGES ? "resv_unused_bytes" :
+					      fpt_counter_name(i);
+}
+
+/* Counter @i as JSON has it (the pages gauge in bytes). */
+static uint64_t json_value(unsigned int i, uint64_t v, uint64_t ps)
+{
+	return i == FPT_C_RESV_UNUSED_PAGES ? v * ps : v;
+}
+
+void json_counters(struct fpt_json *j, const char *key, const uint64_t *v,
+		   uint64_t ps)
 {
 	unsigned int i;
 
 	fpt_json_obj_begin(j, key);
 	for (i = 0; i < FPT_NR_COUNTERS; i++)
-		fpt_json_u64(j, fpt_counter_name(i), v[i]);
+		fpt_json_u64(j, json_counter_name(i), json_value(i, v[i], ps));
 	fpt_json_obj_end(j);
+}
+
+static void json_ratio(struct fpt_json *j, const uint64_t *c)
+{
+	double r;
+
+	if (fpt_fallback_ratio(c, &r))
+		fpt_json_double(j, "fallback_ratio", r, 4);
+	else
+		fpt_json_null(j, "fallback_ratio");
 }
 
 void json_policy(struct fpt_json *j, const char *key,
 		 const struct fpt_policy_info *p, int persistent,
-		 bool counters)
+		 uint64_t ps)
 {
 	fpt_json_obj_begin(j, key);
 	fpt_json_u64(j, "cgroup_id", p->cgroup_id);
@@ -180,11 +293,14 @@ void json_policy(struct fpt_json *j, const char *key,
 		fpt_json_null(j, "persistent");
 	else
 		fpt_json_bool(j, "persistent", persistent > 0);
-	if (counters) {
-		if (p->has_stats)
-			json_counters(j, "counters", p->stats);
-		else
+	if (ps) {
+		if (p->has_stats) {
+			json_counters(j, "counters", p->stats, ps);
+			json_ratio(j, p->stats);
+		} else {
 			fpt_json_null(j, "counters");
+			fpt_json_null(j, "fallback_ratio");
+		}
 	}
 	fpt_json_obj_end(j);
 }
@@ -200,9 +316,16 @@ static void json_backends(struct fpt_json *j, const char *key, uint32_t mask)
 	fpt_json_arr_end(j);
 }
 
+/* fptd names the root "/" and others relatively; the kernel "/x". */
+static void daemon_path(char *buf, size_t len, const char *path)
+{
+	snprintf(buf, len, "%s%s", path[0] == '/' ? "" : "/", path);
+}
+
 void json_status(FILE *f, const struct status_info *s)
 {
 	struct fpt_json j;
+	char path[4200];
 	int i;
 
 	fpt_json_init(&j, f, true);
@@ -219,9 +342,15 @@ void json_status(FILE *f, const struct status_info *s)
 	if (s->have_global) {
 		fpt_json_bool(&j, "enabled", s->global.enabled);
 		json_backends(&j, "backends", s->global.backends);
+		if (s->global.has_features)
+			fpt_json_bool(&j, "shared_memory",
+				      s->global.features & FPT_FEAT_SHMEM);
+		else
+			fpt_json_null(&j, "shared_memory");
 	} else {
 		fpt_json_null(&j, "enabled");
 		fpt_json_null(&j, "backends");
+		fpt_json_null(&j, "shared_memory");
 	}
 	if (s->default_backend >= 0)
 		fpt_json_str(&j, "default_backend",
@@ -229,11 +358,36 @@ void json_status(FILE *f, const struct status_info *s)
 	else
 		fpt_json_null(&j, "default_backend");
 	fpt_json_bool(&j, "fptd_running", s->fptd_running);
+	if (s->fptd_status)
+		fpt_json_str(&j, "fptd_status", s->fptd_status);
+	else
+		fpt_json_null(&j, "fptd_status");
+	fpt_json_str(&j, "contiguity_hint", fpt_hint_name(s->hint));
 	fpt_json_arr_begin(&j, "policies");
 	for (i = 0; i < s->nr_policies; i++)
 		json_policy(&j, NULL, &s->policies[i],
-			    s->persistent ? s->persistent[i] : -1, false);
+			    s->persistent ? s->persistent[i] : -1, 0);
 	fpt_json_arr_end(&j);
+	if (s->nr_fptd < 0) {
+		fpt_json_null(&j, "fptd_policies");
+	} else {
+		fpt_json_arr_begin(&j, "fptd_policies");
+		for (i = 0; i < s->nr_fptd; i++) {
+			const struct fpt_control_policy *p = &s->fptd[i];
+
+			fpt_json_obj_begin(&j, NULL);
+			daemon_path(path, sizeof(path), p->path);
+			fpt_json_str(&j, "path", path);
+			fpt_json_str(&j, "mode", p->mode);
+			fpt_json_bool(&j, "defrag", !strcmp(p->defrag, "yes"));
+			fpt_json_str(&j, "backend", p->backend);
+			fpt_json_str(&j, "thp2m", p->thp2m);
+			fpt_json_str(&j, "source", p->source);
+			fpt_json_str(&j, "state", p->state);
+			fpt_json_obj_end(&j);
+		}
+		fpt_json_arr_end(&j);
+	}
 	fpt_json_obj_end(&j);
 	fpt_json_end(&j);
 }
@@ -243,18 +397,18 @@ static const char *yes_no_unknown(int v)
 	return v > 0 ? "yes" : v == 0 ? "no" : "-";
 }
 
+/* The kernel's policies; the cgroup last, so that long paths fit. */
 static void policy_table(FILE *f, int n, const struct fpt_policy_info *p,
 			 const int *persistent)
 {
-	static const char *const head[] = { "CGROUP", "ID", "MODE", "DEFRAG",
-		"BACKEND", "ACTIVE", "THP2M", "PERSISTENT" };
-	static const bool right[8] = { false, true };
+	static const char *const head[] = { "ID", "MODE", "DEFRAG", "BACKEND",
+		"ACTIVE", "THP2M", "FPTD", "CGROUP" };
+	static const bool right[8] = { true };
 	struct table t;
 	int i;
 
 	table_init(&t, 8, head, right);
 	for (i = 0; i < n; i++) {
-		table_cell(&t, "%s", p[i].path[0] ? p[i].path : "?");
 		table_cell(&t, "%" PRIu64, p[i].cgroup_id);
 		table_cell(&t, "%s", name_or(fpt_mode_name(p[i].mode), "?"));
 		table_cell(&t, "%s", p[i].defrag ? "yes" : "no");
@@ -265,6 +419,31 @@ static void policy_table(FILE *f, int n, const struct fpt_policy_info *p,
 		table_cell(&t, "%s", fmt_thp2m(p[i].flags));
 		table_cell(&t, "%s",
 			   yes_no_unknown(persistent ? persistent[i] : -1));
+		table_cell(&t, "%s", p[i].path[0] ? p[i].path : "?");
+	}
+	table_print(&t, f, 2);
+	table_free(&t);
+}
+
+/* fptd's policies, with their state. */
+static void fptd_table(FILE *f, int n, const struct fpt_control_policy *p)
+{
+	static const char *const head[] = { "STATE", "MODE", "DEFRAG",
+		"BACKEND", "THP2M", "SOURCE", "CGROUP" };
+	char path[4200];
+	struct table t;
+	int i;
+
+	table_init(&t, 7, head, NULL);
+	for (i = 0; i < n; i++) {
+		table_cell(&t, "%s", p[i].state);
+		table_cell(&t, "%s", p[i].mode);
+		table_cell(&t, "%s", p[i].defrag);
+		table_cell(&t, "%s", p[i].backend);
+		table_cell(&t, "%s", p[i].thp2m);
+		table_cell(&t, "%s", p[i].source);
+		daemon_path(path, sizeof(path), p[i].path);
+		table_cell(&t, "%s", path);
 	}
 	table_print(&t, f, 2);
 	table_free(&t);
@@ -272,6 +451,7 @@ static void policy_table(FILE *f, int n, const struct fpt_policy_info *p,
 
 void print_status(FILE *f, const struct status_info *s)
 {
+	char *st;
 	int b;
 
 	if (!s->module_loaded) {
@@ -295,18 +475,32 @@ void print_status(FILE *f, const struct status_info *s)
 			fprintf(f, " (auto = %s)",
 				fpt_backend_name((uint8_t)s->default_backend));
 		fputc('\n', f);
+		if (s->global.has_features)
+			fprintf(f, "shared memory: %s\n",
+				(s->global.features & FPT_FEAT_SHMEM) ?
+				"covered (MAP_SHARED anonymous, SysV shm, memfd)" :
+				"not covered on this kernel (private anonymous memory only)");
 	}
+	fprintf(f, "hint:      %s\n", fpt_hint_text(s->hint));
 	fprintf(f, "fptd:      %s\n", s->fptd_running ?
 		"running (policy changes are persistent)" :
 		"not running (policy changes go to the kernel only and are "
 		"lost at reboot or module reload)");
+	if (s->fptd_status) {
+		st = term_dup(s->fptd_status);
+		fprintf(f, "           %s\n", st ? st : "");
+		free(st);
+	}
+	if (s->nr_fptd >= 0) {
+		fprintf(f, "\nfptd's policies: %d\n", s->nr_fptd);
+		if (s->nr_fptd)
+			fptd_table(f, s->nr_fptd, s->fptd);
+	}
 	if (!s->module_loaded)
 		return;
-	fprintf(f, "policies:  %d\n", s->nr_policies);
-	if (s->nr_policies) {
-		fputc('\n', f);
+	fprintf(f, "\npolicies in the kernel: %d\n", s->nr_policies);
+	if (s->nr_policies)
 		policy_table(f, s->nr_policies, s->policies, s->persistent);
-	}
 }
 
 /* ---- stats ---- */
@@ -323,7 +517,8 @@ void json_stats(FILE *f, const struct stats_info *s)
 		fpt_json_bool(&j, "enabled", s->global.enabled);
 		fpt_json_u64(&j, "nr_policies", s->global.nr_policies);
 		json_backends(&j, "backends", s->global.backends);
-		json_counters(&j, "counters", s->global.stats);
+		json_counters(&j, "counters", s->global.stats, s->page_size);
+		json_ratio(&j, s->global.stats);
 		fpt_json_obj_end(&j);
 	} else {
 		fpt_json_null(&j, "global");
@@ -332,71 +527,146 @@ void json_stats(FILE *f, const struct stats_info *s)
 		fpt_json_str(&j, "cgroup", s->cgroup);
 	fpt_json_arr_begin(&j, "policies");
 	for (i = 0; i < s->nr_policies; i++)
-		json_policy(&j, NULL, &s->policies[i], -1, true);
+		json_policy(&j, NULL, &s->policies[i], -1, s->page_size);
 	fpt_json_arr_end(&j);
 	fpt_json_obj_end(&j);
 	fpt_json_end(&j);
 }
 
+/* The scopes of a stats table: global, then each policy. */
+struct scope {
+	const char *name;
+	const uint64_t *c;		/* NULL: no counters */
+};
+
+static void ratio_cell(struct table *t, const uint64_t *c)
+{
+	double r;
+
+	if (c && fpt_fallback_ratio(c, &r))
+		table_cell(t, "%.2f%%", r * 100);
+	else
+		table_cell(t, "-");
+}
+
 void print_stats(FILE *f, const struct stats_info *s)
 {
-	const char *head[TABLE_MAX_COLS];
-	bool right[TABLE_MAX_COLS];
-	int ncols = 0, npol, i;
+	static const char *const head[] = { "RUNS", "64K FAULTS", "FALLBACKS",
+		"FALLBACK", "RESV UNUSED", "SCOPE" };
+	static const bool right[] = { true, true, true, true, true, false };
+	static const char *const rhead[] = { "CREATED", "COMPLETED", "BROKEN",
+		"RECLAIMED", "SCOPE" };
+	static const bool rright[] = { true, true, true, true, false };
+	struct scope *sc = calloc((size_t)s->nr_policies + 1, sizeof(*sc));
+	int n = 0, i, k;
+	bool any_fb = false, any_resv = false;
 	unsigned int c;
 	struct table t;
+	char b[32], *esc;
 
-	npol = s->nr_policies;
-	if (npol > TABLE_MAX_COLS - 3)
-		npol = TABLE_MAX_COLS - 3;
-	head[ncols] = "COUNTER";
-	right[ncols++] = false;
-	if (s->have_global) {
-		head[ncols] = "GLOBAL";
-		right[ncols++] = true;
-	}
-	for (i = 0; i < npol; i++) {
-		head[ncols] = s->policies[i].path[0] ? s->policies[i].path :
-						       "?";
-		right[ncols++] = true;
-	}
-	head[ncols] = "DESCRIPTION";
-	right[ncols++] = false;
+	if (!sc)
+		return;
+	if (s->have_global)
+		sc[n++] = (struct scope){ "all processes", s->global.stats };
+	for (i = 0; i < s->nr_policies; i++)
+		sc[n++] = (struct scope){
+			s->policies[i].path[0] ? s->policies[i].path : "?",
+			s->policies[i].has_stats ? s->policies[i].stats : NULL };
 
 	if (s->have_global)
-		fprintf(f, "fpt %s, %" PRIu32 " polic%s\n",
+		fprintf(f, "fpt %s, %" PRIu32 " polic%s; counters since the module was loaded\n",
 			s->global.enabled ? "enabled" : "disabled",
 			s->global.nr_policies,
 			s->global.nr_policies == 1 ? "y" : "ies");
-	if (s->cgroup && npol)
-		fprintf(f, "cgroup %s is governed by the policy of %s\n",
-			s->cgroup, head[ncols - 2]);
-	table_init(&t, ncols, head, right);
-	for (c = 0; c < FPT_NR_COUNTERS; c++) {
-		table_cell(&t, "%s", fpt_counter_name(c));
-		if (s->have_global)
-			table_cell(&t, "%" PRIu64, s->global.stats[c]);
-		for (i = 0; i < npol; i++) {
-			if (s->policies[i].has_stats)
-				table_cell(&t, "%" PRIu64,
-					   s->policies[i].stats[c]);
-			else
+	if (s->cgroup && s->nr_policies) {
+		esc = term_dup(s->cgroup);
+		fprintf(f, "cgroup %s is governed by the policy of ",
+			esc ? esc : "?");
+		free(esc);
+		esc = term_dup(sc[n - 1].name);
+		fprintf(f, "%s\n", esc ? esc : "?");
+		free(esc);
+	}
+	fputc('\n', f);
+	table_init(&t, 6, head, right);
+	for (k = 0; k < n; k++) {
+		const uint64_t *v = sc[k].c;
+
+		if (!v) {
+			for (i = 0; i < 5; i++)
 				table_cell(&t, "-");
+			table_cell(&t, "%s", sc[k].name);
+			continue;
 		}
-		table_cell(&t, "%s", fpt_counter_help(c));
+		table_cell(&t, "%" PRIu64, v[FPT_C_RUNS]);
+		table_cell(&t, "%" PRIu64, v[FPT_C_FAULTS_64K]);
+		table_cell(&t, "%" PRIu64, fpt_fallbacks(v));
+		ratio_cell(&t, v);
+		table_cell(&t, "%s", fmt_size(b, sizeof(b),
+			   v[FPT_C_RESV_UNUSED_PAGES] * s->page_size));
+		table_cell(&t, "%s", sc[k].name);
+		any_fb |= fpt_fallbacks(v) != 0;
+		for (c = FPT_C_RESV_CREATED; c <= FPT_C_RESV_RECLAIMED; c++)
+			any_resv |= v[c] != 0;
 	}
 	table_print(&t, f, 0);
 	table_free(&t);
-	if (npol < s->nr_policies)
-		fprintf(f, "(%d more policies: see --json or --cgroup)\n",
-			s->nr_policies - npol);
-	if (s->have_global && s->global.stats[FPT_C_RUNS]) {
-		char b[32];
+	fprintf(f, "FALLBACK: fallbacks / (fallbacks + 64K faults), a 4 KB page instead of a 64 KB run\n");
 
-		fprintf(f, "runs mapped in all: %s of 64 KB runs\n",
+	/* why they fell back: one line per scope with any */
+	fprintf(f, "\nfallbacks by reason:%s\n", any_fb ? "" : " none");
+	for (k = 0; any_fb && k < n; k++) {
+		bool first = true;
+
+		if (!sc[k].c || !fpt_fallbacks(sc[k].c))
+			continue;
+		int col;
+
+		esc = term_dup(sc[k].name);
+		fprintf(f, "  %s:", esc ? esc : "?");
+		col = 3 + (esc ? term_width(esc) : 1);
+		free(esc);
+		for (c = FPT_C_FB_NO_BLOCK; c <= FPT_C_FB_NOMEM; c++) {
+			char item[64];
+			int l;
+
+			if (!sc[k].c[c])
+				continue;
+			l = snprintf(item, sizeof(item), "%s %" PRIu64,
+				     fpt_counter_name(c) + strlen("fallback_"),
+				     sc[k].c[c]);
+			/* wrapped to stay within 80 columns */
+			if (!first && col + 2 + l > 79) {
+				fprintf(f, ",\n   ");
+				col = 3;
+			} else if (!first) {
+				fputc(',', f);
+				col++;
+			}
+			fprintf(f, " %s", item);
+			col += 1 + l;
+			first = false;
+		}
+		fputc('\n', f);
+	}
+	if (any_resv) {
+		fprintf(f, "\nreservations (reserve backend):\n");
+		table_init(&t, 5, rhead, rright);
+		for (k = 0; k < n; k++) {
+			if (!sc[k].c)
+				continue;
+			for (c = FPT_C_RESV_CREATED; c <= FPT_C_RESV_RECLAIMED; c++)
+				table_cell(&t, "%" PRIu64, sc[k].c[c]);
+			table_cell(&t, "%s", sc[k].name);
+		}
+		table_print(&t, f, 2);
+		table_free(&t);
+	}
+	if (s->have_global && s->global.stats[FPT_C_RUNS])
+		fprintf(f, "\nruns mapped in all: %s of 64 KB runs\n",
 			fmt_size(b, sizeof(b),
 				 s->global.stats[FPT_C_RUNS] * FPT_WIN_SIZE));
-	}
+	free(sc);
 }
 
 static uint64_t delta(const struct watch_sample *w, unsigned int i)
@@ -419,17 +689,20 @@ void json_watch(FILE *f, const struct watch_sample *w)
 		fpt_json_double(&j, "interval_s", w->interval, 3);
 	else
 		fpt_json_null(&j, "interval_s");
-	json_counters(&j, "counters", w->now);
+	json_counters(&j, "counters", w->now, w->page_size);
 	if (w->prev) {
 		fpt_json_obj_begin(&j, "delta");
 		for (i = 0; i < FPT_NR_COUNTERS; i++)
-			fpt_json_u64(&j, fpt_counter_name(i), delta(w, i));
+			fpt_json_u64(&j, json_counter_name(i),
+				     json_value(i, delta(w, i), w->page_size));
 		fpt_json_obj_end(&j);
 		fpt_json_obj_begin(&j, "rate_per_s");
 		for (i = 0; i < FPT_NR_COUNTERS; i++)
-			fpt_json_double(&j, fpt_counter_name(i),
+			fpt_json_double(&j, json_counter_name(i),
 					w->interval > 0 ?
-					(double)delta(w, i) / w->interval : 0.0,
+					(double)json_value(i, delta(w, i),
+							   w->page_size) /
+					w->interval : 0.0,
 					2);
 		fpt_json_obj_end(&j);
 	} else {
@@ -447,13 +720,24 @@ void print_watch(FILE *f, const struct watch_sample *w)
 	static const bool right[] = { false, true, true, true };
 	struct table t;
 	unsigned int i;
+	char b[32], *esc = term_dup(w->scope);
 
 	if (w->prev)
-		fprintf(f, "%s, last %.1f s:\n", w->scope, w->interval);
+		fprintf(f, "%s, last %.1f s:\n", esc ? esc : "?", w->interval);
 	else
-		fprintf(f, "%s:\n", w->scope);
+		fprintf(f, "%s:\n", esc ? esc : "?");
+	free(esc);
 	table_init(&t, 4, head, right);
 	for (i = 0; i < FPT_NR_COUNTERS; i++) {
+		if (i == FPT_C_RESV_UNUSED_PAGES) {
+			/* a gauge of memory, not a count of events */
+			table_cell(&t, "resv_unused");
+			table_cell(&t, "%s", fmt_size(b, sizeof(b),
+						      w->now[i] * w->page_size));
+			table_cell(&t, "-");
+			table_cell(&t, "-");
+			continue;
+		}
 		table_cell(&t, "%s", fpt_counter_name(i));
 		table_cell(&t, "%" PRIu64, w->now[i]);
 		if (w->prev) {
@@ -616,6 +900,7 @@ void json_scan(FILE *f, const struct scan_info *s)
 	else
 		fpt_json_null(&j, "cgroup");
 	fpt_json_u64(&j, "page_size", s->page_size);
+	fpt_json_str(&j, "contiguity_hint", fpt_hint_name(s->hint));
 	json_pm_counts(&j, "total", &s->total, s->page_size);
 	fpt_json_arr_begin(&j, "processes");
 	for (i = 0; i < s->nr_procs; i++) {
@@ -646,6 +931,7 @@ void json_scan(FILE *f, const struct scan_info *s)
 				fpt_json_str(&j, "perms", v->v.perms);
 				fpt_json_str(&j, "path", v->v.path);
 				fpt_json_bool(&j, "anon", v->v.anon);
+				fpt_json_bool(&j, "shmem", v->v.shmem);
 				json_pm_counts(&j, "counts", &v->c,
 					       s->page_size);
 				fpt_json_obj_end(&j);
@@ -696,7 +982,8 @@ static void print_vmas(FILE *f, const struct scan_proc *p, uint64_t ps)
 			   v->v.end);
 		count_cells(&t, &v->c, ps);
 		table_cell(&t, "%s%s", v->v.path[0] ? v->v.path : "[anon]",
-			   v->v.anon ? "" : " (not anon)");
+			   v->v.anon ? "" : v->v.shmem ? " (shmem)" :
+			   " (not anon)");
 	}
 	table_print(&t, f, 2);
 	table_free(&t);
@@ -716,8 +1003,12 @@ void print_scan(FILE *f, const struct scan_info *s)
 
 		if (p->error || !p->vmas)
 			continue;
-		fprintf(f, "pid %d (%s)%s%s:\n", p->pid, p->comm,
-			p->cgroup[0] ? " in cgroup " : "", p->cgroup);
+		char comm[sizeof(p->comm) * 4], cg[sizeof(p->cgroup) * 4];
+
+		fprintf(f, "pid %d (%s)%s%s:\n", p->pid,
+			fmt_term(comm, sizeof(comm), p->comm),
+			p->cgroup[0] ? " in cgroup " : "",
+			fmt_term(cg, sizeof(cg), p->cgroup));
 		print_vmas(f, p, s->page_size);
 		fputc('\n', f);
 	}
@@ -749,4 +1040,8 @@ void print_scan(FILE *f, const struct scan_info *s)
 	table_free(&t);
 	fprintf(f, "runs: aligned 64 KB windows on 16 consecutive PFNs "
 		"starting at a multiple of 16; COVER = IN RUNS / RSS\n");
+	fprintf(f, "contiguity hint: %s%s\n", fpt_hint_text(s->hint),
+		s->hint == FPT_HINT_NONE ? "" :
+		" (the hint bit of a mapping is not visible from user space: "
+		"not counted here)");
 }

@@ -13,13 +13,23 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "control.h"
 #include "fptnl.h"
 #include "frag.h"
+#include "hint.h"
 #include "json.h"
 #include "pagemap.h"
 
 /* "0 B", "512 B", "4.0 KiB", "1.5 MiB", "12.0 GiB", "3.2 TiB" */
 char *fmt_size(char *buf, size_t len, uint64_t bytes);
+
+/*
+ * @in for a terminal: control characters (C0, DEL, C1) and bytes that
+ * are not valid UTF-8 become \xNN, so that a process or file name can
+ * neither move the cursor nor change the terminal's state.  Truncated to
+ * fit @len.  Returns @buf.  Tables (table_print) escape every cell.
+ */
+char *fmt_term(char *buf, size_t len, const char *in);
 
 /* ---- tables ---- */
 
@@ -53,12 +63,22 @@ const char *fmt_thp2m(uint32_t flags);	/* "deny" if FPT_F_NO_PMD_THP */
 void fmt_policy_words(char *buf, size_t len, uint8_t mode, uint8_t defrag,
 		      uint8_t backend, uint32_t flags);
 
-/* One policy as a JSON object (key: member name or NULL in an array).
- * @persistent: 1 yes, 0 no, -1 unknown (null). @counters: with "counters". */
+/*
+ * One policy as a JSON object (key: member name or NULL in an array).
+ * @persistent: 1 yes, 0 no, -1 unknown (null).  @page_size non-zero:
+ * with "counters" and "fallback_ratio".
+ */
 void json_policy(struct fpt_json *j, const char *key,
 		 const struct fpt_policy_info *p, int persistent,
-		 bool counters);
-void json_counters(struct fpt_json *j, const char *key, const uint64_t *v);
+		 uint64_t page_size);
+/*
+ * Every counter of fpt.h by name, but resv_unused_pages, a gauge of
+ * pages, as resv_unused_bytes (JSON sizes are bytes).
+ */
+void json_counters(struct fpt_json *j, const char *key, const uint64_t *v,
+		   uint64_t page_size);
+/* The name json_counters() gives counter @i. */
+const char *json_counter_name(unsigned int i);
 
 struct status_info {
 	bool module_loaded;
@@ -71,6 +91,11 @@ struct status_info {
 	int nr_policies;
 	const struct fpt_policy_info *policies;
 	const int *persistent;		/* per policy: 1, 0, -1 */
+	/* fptd's own view (its "status" and "list" replies) */
+	const char *fptd_status;	/* NULL if unknown */
+	int nr_fptd;			/* -1 if unknown */
+	const struct fpt_control_policy *fptd;
+	enum fpt_hint hint;		/* the kernel's contiguity hint */
 };
 void json_status(FILE *f, const struct status_info *s);
 void print_status(FILE *f, const struct status_info *s);
@@ -83,6 +108,7 @@ struct stats_info {
 	const char *cgroup;		/* --cgroup as given, or NULL */
 	int nr_policies;
 	const struct fpt_policy_info *policies;
+	uint64_t page_size;
 };
 void json_stats(FILE *f, const struct stats_info *s);
 void print_stats(FILE *f, const struct stats_info *s);
@@ -93,6 +119,7 @@ struct watch_sample {
 	double time;			/* seconds since the epoch */
 	double interval;		/* seconds since the previous sample */
 	const uint64_t *now, *prev;
+	uint64_t page_size;
 };
 void json_watch(FILE *f, const struct watch_sample *w);
 void print_watch(FILE *f, const struct watch_sample *w);
@@ -126,6 +153,7 @@ struct scan_info {
 	const struct scan_proc *procs;
 	struct fpt_pm_counts total;
 	bool show_vmas;			/* human output: the VMA tables */
+	enum fpt_hint hint;		/* the kernel's contiguity hint */
 };
 void json_pm_counts(struct fpt_json *j, const char *key,
 		    const struct fpt_pm_counts *c, uint64_t page_size);

@@ -16,9 +16,7 @@
 #include "cgpath.h"
 #include "errname.h"
 
-#ifndef FPTCTL_VERSION
-#define FPTCTL_VERSION "0.1.0"
-#endif
+/* FPTCTL_VERSION: -D from tools/Makefile, the file VERSION of the tree */
 
 const char *prog = "fptctl";
 
@@ -79,6 +77,7 @@ bool parse_uint(const char *s, unsigned long long max, unsigned long long *v)
 int resolve_cgroup(const char *path, const char *unit, bool must_exist,
 		   struct cgroup_arg *cg)
 {
+	const char *why = NULL;
 	char unitcg[4096];
 	int ret;
 
@@ -111,29 +110,18 @@ int resolve_cgroup(const char *path, const char *unit, bool must_exist,
 				    "D-Bus: %s", unit, strerror(-ret));
 		path = unitcg;
 	}
-	ret = fpt_cgroup_normalise(cg->mnt, path, cg->rel, sizeof(cg->rel));
-	if (ret == -EINVAL && path[0] == '/') {
-		/*
-		 * Not under the mount: a cgroup path as /proc/PID/cgroup and
-		 * /proc/fpt show them ("/db", "/" for the root).
-		 */
-		const char *p = path;
-
-		while (*p == '/')
-			p++;
-		ret = *p ? fpt_cgroup_normalise(cg->mnt, p, cg->rel,
-						sizeof(cg->rel)) : 0;
-		if (!*p)
-			cg->rel[0] = 0;
-	}
+	ret = fpt_cgroup_name(cg->mnt, path, cg->rel, sizeof(cg->rel), &why);
 	if (ret == -ENAMETOOLONG)
 		return fail(EXIT_USAGE_, "cgroup path too long");
+	if (ret && why && !strcmp(why, FPT_CGROUP_WHY_HYBRID))
+		return fail(EXIT_USAGE_, "cgroup '%s' %s (at %s): name it "
+			    "relative to that mount", path, why, cg->mnt);
 	if (ret)
-		return fail(EXIT_USAGE_, "bad cgroup name '%s': give a path "
-			    "relative to the cgroup2 mount (db, "
+		return fail(EXIT_USAGE_, "bad cgroup name '%s': it %s; give a "
+			    "path relative to the cgroup2 mount (db, "
 			    "system.slice/x.service), an absolute path under "
-			    "%s, or a cgroup path (/db), without '..' or '//'",
-			    path, cg->mnt);
+			    "%s, or a cgroup path (/db; / for the root)",
+			    path, why ? why : FPT_CGROUP_WHY_PATH, cg->mnt);
 	snprintf(cg->display, sizeof(cg->display), "/%s", cg->rel);
 	/* the kernel resolves paths from the root of the initial namespace */
 	snprintf(cg->kpath, sizeof(cg->kpath), "%s/%s",
@@ -272,7 +260,39 @@ static void usage(FILE *f)
 "See tools/fptctl.md (fptctl(8)) for the output and JSON fields.\n");
 }
 
+/*
+ * Everything fptctl printed must have reached stdout: a full disk or a
+ * closed pipe is a failure (fptctl frag > /dev/full exits 7), not a
+ * silent success.
+ */
+static int close_stdout(int ret)
+{
+	bool bad;
+	int e;
+
+	errno = 0;
+	bad = fflush(stdout) || ferror(stdout);
+	e = errno;
+	if (fclose(stdout) && !bad) {
+		bad = true;
+		e = errno;
+	}
+	if (!bad)
+		return ret;
+	/* not fail(): it flushes stdout, which is closed now */
+	fprintf(stderr, "%s: writing the output: %s\n", prog,
+		strerror(e ? e : EIO));
+	return ret ? ret : EXIT_OTHER;
+}
+
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+	return close_stdout(run(argc, argv));
+}
+
+static int run(int argc, char **argv)
 {
 	const char *cmd;
 	size_t i;

@@ -36,9 +36,12 @@ static const char *daemon_socket(void)
 	return s && *s ? s : FPT_CONTROL_SOCKET;
 }
 
-/* Send @req to fptd; returns an exit code, printing why on failure. */
+/*
+ * Send @req to fptd; returns an exit code, printing why on failure.  On
+ * success *@okt (if not NULL) points at fptd's text after "ok ".
+ */
 static int daemon_request(int fd, const char *req, const char *what,
-			  char *reply, size_t len)
+			  char *reply, size_t len, const char **okt)
 {
 	const char *text;
 	int ret, e;
@@ -51,13 +54,19 @@ static int daemon_request(int fd, const char *req, const char *what,
 	if (e < 0)
 		return fail(EXIT_OTHER, "%s: fptd sent a reply that is not "
 			    "\"ok\" or \"err\": %.200s", what, reply);
-	if (e == 0)
+	if (e == 0) {
+		if (okt)
+			*okt = text;
 		return EXIT_OK_;
+	}
 	switch (e) {
 	case EPERM:
 	case EACCES:
 		return fail(EXIT_PERM, "%s: fptd: permission denied%s%s", what,
 			    text[0] ? ": " : "", text);
+	case EBUSY:
+		return fail(EXIT_REFUSED, "%s: fptd refused (EBUSY): %s", what,
+			    text[0] ? text : "busy");
 	case ENOENT:
 		return fail(EXIT_NOCGROUP, "%s: fptd: %s", what,
 			    text[0] ? text : "no such cgroup or policy");
@@ -105,17 +114,18 @@ static int find_policy_by_path(struct fptnl *nl, const char *kpath,
 
 struct change_opts {
 	const char *path, *unit;
-	bool persistent, direct;
+	bool persistent, direct, root;
 };
 
 static const char *const enable_help =
 "Usage: %s enable (--cgroup PATH | --unit NAME) [--mode on|madvise|off]\n"
 "           [--defrag yes|no] [--backend auto|folio|reserve]\n"
-"           [--thp2m allow|deny] [--persistent | --direct]\n"
+"           [--thp2m allow|deny] [--persistent | --direct] [--root]\n"
 "\n"
 "Give a cgroup (and its descendants) a policy; replaces one it had.\n"
 "  --cgroup PATH   relative to the cgroup2 mount (db, system.slice/x.service)\n"
-"                  or absolute under it (/sys/fs/cgroup/db)\n"
+"                  or absolute under it (/sys/fs/cgroup/db); / is the root\n"
+"                  cgroup, i.e. every process, and needs --root\n"
 "  --unit NAME     the cgroup of a running systemd unit (.service by default)\n"
 "  --mode MODE     on: every private anonymous mapping (default); madvise:\n"
 "                  only MADV_HUGEPAGE ones; off: exclude this subtree even\n"
@@ -127,6 +137,7 @@ static const char *const enable_help =
 "  --persistent    fail (exit 5) unless fptd runs to persist the change\n"
 "  --direct        go straight to the kernel even if fptd runs (not\n"
 "                  persistent)\n"
+"  --root          confirm a policy for the root cgroup (--cgroup /)\n"
 "\n"
 "Through fptd when it runs (persistent); otherwise to the kernel directly,\n"
 "with a warning: such a change is lost at reboot or module reload.\n"
@@ -144,14 +155,23 @@ static const char *const disable_help =
 "cgroup, 5 fptd not running (--persistent), 6 refused (e.g. the cgroup has\n"
 "no policy), 7 other error.\n";
 
+/* One line: what was done where; @fptd: fptd's reply ("applied to ...",
+ * "saved; the cgroup does not exist yet ..."), NULL when not via fptd. */
 static void report_applied(const char *what, const struct cgroup_arg *cg,
-			   const char *words, bool via_daemon, bool direct)
+			   const char *words, const char *fptd, bool direct)
 {
-	printf("%s %s%s%s: applied %s\n", what, cg->display, words ? ": " : "",
-	       words ? words : "",
-	       via_daemon ? "via fptd (persistent)" :
-	       direct ? "to the kernel directly (not persistent: --direct)" :
-	       "to the kernel directly (not persistent: fptd is not running)");
+	char d[4200 * 4], t[1024];
+
+	fmt_term(d, sizeof(d), cg->display);
+	if (fptd)
+		printf("%s %s%s%s: via fptd (persistent)%s%s\n", what, d,
+		       words ? ": " : "", words ? words : "",
+		       fptd[0] ? ": " : "", fmt_term(t, sizeof(t), fptd));
+	else
+		printf("%s %s%s%s: applied %s\n", what, d, words ? ": " : "",
+		       words ? words : "",
+		       direct ? "to the kernel directly (not persistent: --direct)" :
+		       "to the kernel directly (not persistent: fptd is not running)");
 }
 
 /*
@@ -203,10 +223,12 @@ static int change_main(int argc, char **argv, bool enable)
 		{ "thp2m", required_argument, NULL, 't' },
 		{ "persistent", no_argument, NULL, 'p' },
 		{ "direct", no_argument, NULL, 'D' },
+		{ "root", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct change_opts o = { NULL };
+	const char *okt = "";
 	int mode = FPT_MODE_ON, defrag = 0, backend = FPT_BACKEND_AUTO;
 	uint32_t flags = 0;
 	const char *what = enable ? "enable" : "disable";
@@ -218,9 +240,9 @@ static int change_main(int argc, char **argv, bool enable)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (!enable && c && strchr("mdbt", c))
+		if (!enable && c && strchr("mdbtR", c))
 			return fail(EXIT_USAGE_, "disable takes no --mode, "
-				    "--defrag, --backend or --thp2m");
+				    "--defrag, --backend, --thp2m or --root");
 		switch (c) {
 		case 'c': o.path = optarg; break;
 		case 'u': o.unit = optarg; break;
@@ -252,6 +274,7 @@ static int change_main(int argc, char **argv, bool enable)
 			break;
 		case 'p': o.persistent = true; break;
 		case 'D': o.direct = true; break;
+		case 'R': o.root = true; break;
 		case 'h':
 			printf(enable ? enable_help : disable_help, prog);
 			return EXIT_OK_;
@@ -283,6 +306,18 @@ static int change_main(int argc, char **argv, bool enable)
 	ret = resolve_cgroup(o.path, o.unit, false, cg);
 	if (ret)
 		goto out;
+	/* every process on the host: never by accident (a blank variable) */
+	if (enable && !cg->rel[0] && !o.root) {
+		ret = fail(EXIT_USAGE_, "enable: %s is the root cgroup: its "
+			   "policy covers every process on the host; add "
+			   "--root if that is meant", cg->display);
+		goto out;
+	}
+	if (enable && cg->rel[0] && o.root) {
+		ret = fail(EXIT_USAGE_, "enable: --root is only for the root "
+			   "cgroup (--cgroup /)");
+		goto out;
+	}
 	fmt_policy_words(words, sizeof(words), (uint8_t)mode, (uint8_t)defrag,
 			 (uint8_t)backend, flags);
 
@@ -293,8 +328,9 @@ static int change_main(int argc, char **argv, bool enable)
 	}
 	if (r == 1) {
 		if (enable)
-			snprintf(req, sizeof(req), "set %s %s", daemon_path(cg),
-				 words);
+			snprintf(req, sizeof(req), "set %s %s%s",
+				 daemon_path(cg), words,
+				 o.root ? " root=yes" : "");
 		else
 			snprintf(req, sizeof(req), "del %s", daemon_path(cg));
 		if (!fpt_control_word_ok(daemon_path(cg))) {
@@ -303,13 +339,12 @@ static int change_main(int argc, char **argv, bool enable)
 				   "characters; use --direct", what);
 			goto out;
 		}
-		ret = daemon_request(fd, req, what, reply, sizeof(reply));
+		ret = daemon_request(fd, req, what, reply, sizeof(reply),
+				     &okt);
+		/* with fptd's word on it: applied, waiting, no module */
 		if (!ret)
 			report_applied(enable ? "enabled" : "disabled", cg,
-				       enable ? words : NULL, true, false);
-		if (!ret && enable && !cg->id)
-			printf("%s does not exist yet: fptd applies the policy "
-			       "when it appears\n", cg->display);
+				       enable ? words : NULL, okt, false);
 		goto out;
 	}
 	if (enable && !cg->id) {
@@ -372,7 +407,7 @@ static int change_main(int argc, char **argv, bool enable)
 		if (w[0])
 			warnx_("the kernel says: %s", w);
 		report_applied(enable ? "enabled" : "disabled", cg,
-			       enable ? words : NULL, false, o.direct);
+			       enable ? words : NULL, NULL, o.direct);
 	}
 	fptnl_close(nl);
 out:
@@ -398,8 +433,10 @@ static const char *const status_help =
 "Usage: %s status [--json]\n"
 "\n"
 "Whether fpt.ko is loaded, its version, the backends this kernel has,\n"
-"whether fpt is enabled, whether fptd runs, and every policy (with\n"
-"whether fptd persists it).\n"
+"whether fpt is enabled, whether fptd runs and what it says, fptd's\n"
+"policies with their state (applied, waiting, refused, no_module,\n"
+"overridden), and every policy in the kernel (with whether fptd\n"
+"persists it).\n"
 "Exit: 0 ok, 1 usage, 2 module not loaded (the rest is still shown),\n"
 "7 other error.\n";
 
@@ -431,35 +468,72 @@ static int default_backend(void)
 	return fpt_backend_parse(a + 1);
 }
 
-/* Mark the policies fptd persists (its "list" reply). */
-static void mark_persistent(int fd, const struct fpt_policy_info *v, int n,
-			    int *persistent)
+/*
+ * fptd's view: its status line and its policies with their states (the
+ * "status" and "list" replies), and which kernel policies it persists.
+ * Nothing is filled in if fptd does not answer.
+ */
+struct daemon_view {
+	char *status;				/* NULL if unknown */
+	struct fpt_control_policy *v;
+	int n;					/* -1 if unknown */
+};
+
+static void daemon_view(int fd, struct daemon_view *dv)
 {
 	char *reply = malloc(1 << 20), *line, *save = NULL;
-	int i;
+	const char *text;
+	int r, e;
+	void *nv;
 
+	dv->status = NULL;
+	dv->v = NULL;
+	dv->n = -1;
 	if (!reply)
 		return;
-	if (fpt_control_request(fd, "list", reply, 1 << 20, 10000)) {
+	/* an older fptd has no "status" (EINVAL): then the list only */
+	r = fpt_control_request(fd, "status", reply, 1 << 20, 10000);
+	e = r ? -1 : fpt_control_status(reply, &text);
+	if (e == 0)
+		dv->status = strdup(text);
+	else if (e > 0 && e != EINVAL) {
+		/* e.g. EBUSY: every slot taken */
+		warnx_("fptd refused (%s): %s", fpt_errno_name(e), text);
 		free(reply);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		persistent[i] = 0;
+	if (fpt_control_request(fd, "list", reply, 1 << 20, 10000) ||
+	    fpt_control_status(reply, NULL) != 0) {
+		free(reply);
+		return;
+	}
+	dv->n = 0;
 	for (line = strtok_r(reply, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char *path;
-
-		if (strncmp(line, "policy ", 7))
-			continue;
-		path = line + 7;
-		path[strcspn(path, " ")] = 0;
-		for (i = 0; i < n; i++)
-			if (!strcmp(skip_slashes(v[i].path),
-				    skip_slashes(path)))
-				persistent[i] = 1;
+		nv = realloc(dv->v, ((size_t)dv->n + 1) * sizeof(*dv->v));
+		if (!nv)
+			break;
+		dv->v = nv;
+		if (!fpt_control_parse_policy(line, &dv->v[dv->n]))
+			dv->n++;
 	}
 	free(reply);
+}
+
+/* Mark the kernel's policies that fptd has on record. */
+static void mark_persistent(const struct daemon_view *dv,
+			    const struct fpt_policy_info *v, int n,
+			    int *persistent)
+{
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		persistent[i] = dv->n < 0 ? -1 : 0;
+		for (k = 0; k < dv->n; k++)
+			if (!strcmp(skip_slashes(v[i].path),
+				    skip_slashes(dv->v[k].path)))
+				persistent[i] = 1;
+	}
 }
 
 int status_main(int argc, char **argv)
@@ -469,7 +543,9 @@ int status_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct status_info s = { .genl_version = -1, .default_backend = -1 };
+	struct status_info s = { .genl_version = -1, .default_backend = -1,
+				 .nr_fptd = -1 };
+	struct daemon_view dv = { NULL, NULL, -1 };
 	struct fpt_policy_info *v = NULL;
 	int *persistent = NULL;
 	bool json = false;
@@ -496,6 +572,11 @@ int status_main(int argc, char **argv)
 
 	r = daemon_connect(&fd);
 	s.fptd_running = r == 1;
+	if (fd >= 0)
+		daemon_view(fd, &dv);
+	s.fptd_status = dv.status;
+	s.nr_fptd = dv.n;
+	s.fptd = dv.v;
 	r = fptnl_open(&nl);
 	if (r == -ENOENT) {
 		s.module_loaded = false;
@@ -514,6 +595,7 @@ int status_main(int argc, char **argv)
 	}
 	snprintf(s.version, sizeof(s.version), "%s", ver);
 	s.default_backend = default_backend();
+	s.hint = fpt_hint_probe();
 	if (nl) {
 		r = fptnl_global_get(nl, &s.global);
 		if (r) {
@@ -530,10 +612,7 @@ int status_main(int argc, char **argv)
 			ret = fail(EXIT_OTHER, "out of memory");
 			goto out;
 		}
-		for (c = 0; c < s.nr_policies; c++)
-			persistent[c] = -1;
-		if (fd >= 0)
-			mark_persistent(fd, v, s.nr_policies, persistent);
+		mark_persistent(&dv, v, s.nr_policies, persistent);
 		s.policies = v;
 		s.persistent = persistent;
 	}
@@ -547,5 +626,7 @@ out:
 		close(fd);
 	free(v);
 	free(persistent);
+	free(dv.status);
+	free(dv.v);
 	return ret;
 }

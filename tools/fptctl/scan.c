@@ -24,9 +24,12 @@ static const char *const scan_help =
 "physical pages starting at a multiple of 16.  Per mapping: address range,\n"
 "size, resident memory, runs, memory in runs and not, coverage (in runs /\n"
 "resident) and THP memory; rolled up per process and for the cgroup.\n"
+"Scanned: private anonymous mappings, and shared anonymous memory (shared\n"
+"mappings of MAP_SHARED|MAP_ANONYMOUS, SysV shm and memfd: \"(shmem)\"),\n"
+"which fpt covers on kernels whose shmem has large folios (6.12).\n"
 "  --pid PID      one process: its mappings, then its total\n"
 "  --cgroup PATH  every process of the cgroup and its descendants\n"
-"  --all          every mapping, not only private anonymous ones\n"
+"  --all          every mapping, not only anonymous ones\n"
 "  --vmas         with --cgroup: the mapping tables of every process too\n"
 "  --json         one JSON document (mappings always included)\n"
 "Needs root (CAP_SYS_ADMIN) to see physical page numbers.\n"
@@ -103,7 +106,8 @@ static void scan_one(struct scan_proc *p, bool all, bool keep_vmas)
 	snprintf(path, sizeof(path), "/proc/%d/comm", p->pid);
 	read_small(path, p->comm, sizeof(p->comm));
 	proc_cgroup(p->pid, p->cgroup, sizeof(p->cgroup));
-	r = fpt_scan_pid(p->pid, all, true, keep_vmas ? vma_cb : NULL, &l,
+	r = fpt_scan_pid(p->pid, all ? FPT_VMA_ALL :
+			 FPT_VMA_ANON | FPT_VMA_SHMEM, true, keep_vmas ? vma_cb : NULL, &l,
 			 &p->total);
 	if (!r && l.nomem)
 		r = -ENOMEM;
@@ -243,6 +247,7 @@ int scan_main(int argc, char **argv)
 			    "--cgroup and --unit");
 
 	s.page_size = fpt_pm_page_size();
+	s.hint = fpt_hint_probe();
 	if (pid) {
 		if (pid_add(&pids, (int)pid))
 			return fail(EXIT_OTHER, "out of memory");

@@ -16,7 +16,10 @@ static const char *const stats_help =
 "Usage: %s stats [--cgroup PATH | --unit NAME] [--json]\n"
 "           [--watch SECONDS [--count N]]\n"
 "\n"
-"fpt's counters: global and per policy (one column each).\n"
+"fpt's counters since the module was loaded, for all processes and per\n"
+"policy (one row each): 64 KB runs, faults served from a 64 KB block,\n"
+"fallbacks to 4 KB pages and their share, memory held in reservations;\n"
+"then the fallbacks by reason and the reservations' life cycle.\n"
 "  --cgroup PATH  only the policy that governs PATH (its own or its nearest\n"
 "                 ancestor's)\n"
 "  --json         one JSON document (with --watch: one JSON object per line)\n"
@@ -119,11 +122,16 @@ static int watch(struct fptnl *nl, const struct fpt_cgroup_ref *ref,
 		w.interval = prev ? t - t_prev : 0;
 		w.now = now;
 		w.prev = prev;
+		w.page_size = fpt_pm_page_size();
 		if (json)
 			json_watch(stdout, &w);
 		else
 			print_watch(stdout, &w);
-		fflush(stdout);
+		if (fflush(stdout) || ferror(stdout)) {
+			ret = fail(EXIT_OTHER, "writing the output: %s",
+				   strerror(errno ? errno : EIO));
+			break;
+		}
 		t_prev = t;
 		prev = now;
 		now = now == a ? b : a;
@@ -232,6 +240,7 @@ int stats_main(int argc, char **argv)
 			goto out;
 	}
 	s.policies = v;
+	s.page_size = fpt_pm_page_size();
 	if (json)
 		json_stats(stdout, &s);
 	else
