@@ -45,13 +45,17 @@ static uint64_t arg_u64(const char *opt, const char *s)
 
 void bench_init(int argc, char **argv, struct bench_opts *o, const char *help)
 {
-	enum { O_SIZE = 256, O_MADV, O_OPS, O_PASSES, O_SEED, O_HELP };
+	enum { O_SIZE = 256, O_MADV, O_OPS, O_PASSES, O_SEED, O_FORKS,
+	       O_BLOCK, O_LIVE, O_HELP };
 	static const struct option opts[] = {
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "madvise", no_argument, NULL, O_MADV },
 		{ "ops", required_argument, NULL, O_OPS },
 		{ "passes", required_argument, NULL, O_PASSES },
 		{ "seed", required_argument, NULL, O_SEED },
+		{ "forks", required_argument, NULL, O_FORKS },
+		{ "block", required_argument, NULL, O_BLOCK },
+		{ "live", required_argument, NULL, O_LIVE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -67,10 +71,14 @@ void bench_init(int argc, char **argv, struct bench_opts *o, const char *help)
 		case O_OPS: o->ops = arg_u64("--ops", optarg); break;
 		case O_PASSES: o->passes = arg_u64("--passes", optarg); break;
 		case O_SEED: o->seed = arg_u64("--seed", optarg); break;
+		case O_FORKS: o->forks = arg_u64("--forks", optarg); break;
+		case O_BLOCK: o->block = arg_u64("--block", optarg) * KB; break;
+		case O_LIVE: o->live = arg_u64("--live", optarg); break;
 		case 'h':
 		case O_HELP:
 			printf("usage: %s [--size MB] [--madvise] [--ops N] "
-			       "[--passes N] [--seed N]\n%s", bench_prog, help);
+			       "[--passes N] [--seed N] [--forks N] [--block KB] "
+			       "[--live N]\n%s", bench_prog, help);
 			exit(0);
 		default:
 			bench_die("unknown option (see --help)");
@@ -84,12 +92,22 @@ void bench_init(int argc, char **argv, struct bench_opts *o, const char *help)
 		o->seed = 1;
 }
 
-uint64_t bench_now_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bench_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t bench_cpu_ns(void)
+{
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 long bench_minflt(void)
@@ -151,8 +169,8 @@ void bench_touch(char *p, size_t len, size_t step)
 {
 	size_t off;
 
-	for (off = 0; off < len; off += step)
-		*(volatile char *)(p + off) = 1;
+	for (off = len; off >= step; off -= step)
+		*(volatile char *)(p + off - step) = 1;
 }
 
 /* AnonHugePages (PMD-mapped THP) of the VMAs overlapping [start, end). */

@@ -23,10 +23,10 @@ import datetime
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
+from readme_section import replace_section
 
 CONFIGS = ["base4k", "fpt_off", "mthp64k", "fpt_folio", "fpt_reserve", "thp2m"]
 LABELS = {
@@ -448,16 +448,8 @@ def main():
     with open(os.path.join(a.out, "summary.md"), "w") as fh:
         fh.write("\n".join(md))
     if a.readme:
-        begin, end = "<!-- bench-results-begin -->", "<!-- bench-results-end -->"
-        text = open(a.readme).read()
-        if begin not in text or end not in text:
-            sys.exit("report: %s has no %s ... %s markers" % (a.readme, begin, end))
-        pre, rest = text.split(begin, 1)
-        _, post = rest.split(end, 1)
-        with open(a.readme, "w") as fh:
-            fh.write(pre + begin + "\n" + "\n".join(md) + "\n" + end + post)
-        shutil.copyfile(os.path.join(a.out, "bench.png"),
-                        os.path.join(os.path.dirname(os.path.abspath(a.readme)), "bench.png"))
+        replace_section(a.readme, "bench-results", md,
+                        os.path.join(a.out, "bench.png"), "bench.png")
         print("report: updated %s and its bench.png" % a.readme)
 
 

@@ -18,7 +18,7 @@
 int main(int argc, char **argv)
 {
 	struct bench_opts o = { .size = 512 * MB };
-	uint64_t t0, t1;
+	uint64_t t0, t1, c0, c1;
 	long f0, f1, m0, m1, ru = -1;
 	FILE *fs;
 	char *p;
@@ -28,9 +28,11 @@ int main(int argc, char **argv)
 	p = bench_map(o.size, o.madvise);
 	m0 = bench_meminfo_kb("MemFree");
 	f0 = bench_minflt();
+	c0 = bench_cpu_ns();
 	t0 = bench_now_ns();
 	bench_touch(p, o.size, 64 * KB);
 	t1 = bench_now_ns();
+	c1 = bench_cpu_ns();
 	f1 = bench_minflt();
 	m1 = bench_meminfo_kb("MemFree");
 	fs = fopen("/sys/kernel/fpt/stats/resv_unused_pages", "re");
@@ -41,10 +43,10 @@ int main(int argc, char **argv)
 			ru = -1;
 		fclose(fs);
 	}
-	printf("workload=sparse size_mb=%llu time_ns=%llu minflt=%ld "
+	printf("workload=sparse size_mb=%llu time_ns=%llu cpu_ns=%llu minflt=%ld "
 	       "touched_kb=%llu memused_kb=%ld resv_unused_kb=%ld",
 	       (unsigned long long)(o.size / MB),
-	       (unsigned long long)(t1 - t0), f1 - f0,
+	       (unsigned long long)(t1 - t0), (unsigned long long)(c1 - c0), f1 - f0,
 	       (unsigned long long)(o.size / (64 * KB) * PAGE / KB), m0 - m1, ru);
 	bench_print_region("", p, o.size);
 	printf("\n");
