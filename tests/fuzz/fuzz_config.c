@@ -7,6 +7,7 @@
  * and says why with file:line; an accepted policy text reads back the
  * same after fptd_policies_format().
  */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(!fptd_policies_parse(text, strlen(text), "back",
 					   "/sys/fs/cgroup", &back, &err),
 		      "formatted policies do not parse back");
+		/* a blank name never means every process */
+		for (i = 0; i < set.n; i++)
+			check(set.v[i].path[0] || memmem(data, size, "root", 4),
+			      "the root cgroup without root = yes");
 		check(back.n == set.n, "a different number of policies back");
 		for (i = 0; i < set.n; i++) {
 			struct fptd_policy *q = fptd_policy_find(&back, set.v[i].path);

@@ -112,6 +112,37 @@ static void not_running(void **state)
 	assert_int_equal(fd, -1);
 }
 
+/* fptd's list lines, as fptctl status reads them */
+static void policy_lines(void **state)
+{
+	struct fpt_control_policy p;
+
+	(void)state;
+	assert_int_equal(fpt_control_parse_policy(
+		"policy system.slice/pg.service mode=on defrag=no backend=auto thp2m=deny source=/etc/fpt/policy.d/db.conf:2 state=applied",
+		&p), 0);
+	assert_string_equal(p.path, "system.slice/pg.service");
+	assert_string_equal(p.mode, "on");
+	assert_string_equal(p.defrag, "no");
+	assert_string_equal(p.backend, "auto");
+	assert_string_equal(p.thp2m, "deny");
+	assert_string_equal(p.source, "/etc/fpt/policy.d/db.conf:2");
+	assert_string_equal(p.state, "applied");
+	/* a file name with spaces; a key a newer fptd added */
+	assert_int_equal(fpt_control_parse_policy(
+		"policy / mode=madvise defrag=yes backend=folio thp2m=allow size=64k source=/etc/fpt/policy.d/my db.conf:7 state=no_module",
+		&p), 0);
+	assert_string_equal(p.path, "/");
+	assert_string_equal(p.source, "/etc/fpt/policy.d/my db.conf:7");
+	assert_string_equal(p.state, "no_module");
+	assert_string_equal(p.backend, "folio");
+	/* not policy lines */
+	assert_int_equal(fpt_control_parse_policy("ok", &p), -EINVAL);
+	assert_int_equal(fpt_control_parse_policy("policy db mode=on", &p), -EINVAL);
+	assert_int_equal(fpt_control_parse_policy("policy db source=x state=applied", &p), -EINVAL);
+	assert_int_equal(fpt_control_parse_policy("policy  mode=on source=x state=y", &p), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +151,7 @@ int main(void)
 		cmocka_unit_test(errnames),
 		cmocka_unit_test(roundtrip),
 		cmocka_unit_test(not_running),
+		cmocka_unit_test(policy_lines),
 	};
 
 	return cmocka_run_group_tests_name("control", tests, NULL, NULL);

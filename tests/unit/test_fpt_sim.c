@@ -535,6 +535,116 @@ static void test_pm_2m_run(void **state)
 
 /* ---- helpers ----------------------------------------------------------------------- */
 
+/* ---- CPU presets ---------------------------------------------------------- */
+
+static bool has_row(const struct fpt_report *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nrows; i++)
+		if (!strcmp(r->rows[i].name, name))
+			return true;
+	return false;
+}
+
+static void test_cpu_presets(void **state)
+{
+	const struct fpt_cpu *c;
+	size_t i, j;
+
+	(void)state;
+	c = fpt_cpu_find("generic");
+	assert_non_null(c);
+	assert_int_equal(c->l1, FPT_DEFAULT_L1);
+	assert_int_equal(c->l2, FPT_DEFAULT_L2);
+	assert_true(c->coalesce16k);
+	/* Cortex-A76 TRM A5.2: 48-entry L1 data TLB, 1280-entry L2 TLB */
+	c = fpt_cpu_find("neoverse-n1");
+	assert_non_null(c);
+	assert_int_equal(c->l1, 48);
+	assert_int_equal(c->l2, 1280);
+	assert_false(c->coalesce16k);
+	c = fpt_cpu_find("neoverse-v1");
+	assert_non_null(c);
+	assert_int_equal(c->l1, 48);
+	assert_int_equal(c->l2, 2048);
+	assert_false(c->coalesce16k);
+	assert_null(fpt_cpu_find("neoverse"));
+	assert_null(fpt_cpu_find(""));
+	for (i = 0; i < FPT_NCPUS; i++) {
+		assert_true(fpt_cpus[i].l1 <= fpt_cpus[i].l2);
+		assert_non_null(fpt_cpus[i].source);
+		for (j = i + 1; j < FPT_NCPUS; j++)
+			assert_string_not_equal(fpt_cpus[i].name,
+						fpt_cpus[j].name);
+	}
+}
+
+/* arm64 contpte on a Neoverse N1: 64 KiB = one entry, no 16 KiB rows */
+static void test_synth_contpte(void **state)
+{
+	const struct fpt_cpu *n1 = fpt_cpu_find("neoverse-n1");
+	struct fpt_synth in = {
+		.ws = 256 * MiB, .base = BASE, .pattern = FPT_UNIFORM,
+		.l1 = n1->l1, .l2 = n1->l2, .no16k = !n1->coalesce16k,
+	};
+	struct fpt_report r;
+	const char *err;
+
+	(void)state;
+	assert_int_equal(fpt_synth_report(&in, &r, &err), 0);
+	assert_int_equal(r.nrows, 3);
+	assert_string_equal(r.rows[0].name, "4k");
+	assert_string_equal(r.rows[1].name, "64k");
+	assert_string_equal(r.rows[2].name, "2m");
+	assert_false(has_row(&r, "16k"));
+	/* 1280 x 64 KiB = 80 MiB reach of 256 MiB: walk rate 1 - 80/256 */
+	assert_int_equal((uint64_t)r.rows[1].l2_reach, 80 * MiB);
+	assert_int_equal((uint64_t)r.rows[1].l1_reach, 3 * MiB);
+	assert_true(r.rows[1].walk_rate == 1.0 - 80.0 / 256);
+	/* 4 KiB: 5 MiB of 256 MiB */
+	assert_true(r.rows[0].walk_rate == 1.0 - 5.0 / 256);
+	assert_true(r.rows[2].walk_rate == 0);	/* 2.5 GiB reach */
+	/* walk refs pair the radix layout with the 64k row (index 1) */
+	assert_true(r.layouts[FPT_L_RADIX].refs_per_access[1] ==
+		    4 * (1.0 - 80.0 / 256));
+	assert_true(r.layouts[FPT_L_RADIX].refs_per_access[2] < 0);
+	assert_true(r.layouts[FPT_L_RADIX_2M].refs_per_access[2] == 0);
+
+	in.no16k = false;		/* generic rows for comparison */
+	assert_int_equal(fpt_synth_report(&in, &r, &err), 0);
+	assert_int_equal(r.nrows, 4);
+	assert_true(has_row(&r, "16k"));
+}
+
+static void test_pm_report_contpte(void **state)
+{
+	struct fpt_procin in = { .pattern = FPT_UNIFORM, .l1 = 48, .l2 = 1280,
+				 .no16k = true };
+	static struct fpt_pm pm;
+	struct fpt_report r;
+	const char *err;
+
+	(void)state;
+	/* 64 x 64K runs and 16 scattered pages */
+	fpt_pm_init(&pm);
+	assert_int_equal(fpt_pm_add_vma(&pm, BASE, BASE + 8 * MiB), 0);
+	feed(&pm, VPN(BASE), 0x40000, 64 * 16);
+	for (int k = 0; k < 16; k++)
+		feed(&pm, VPN(BASE + 4 * MiB) + 2 * k, 0x9001 + 7 * k, 1);
+	assert_int_equal(pm.runs64k, 64);
+	assert_int_equal(fpt_process_report(&pm, &in, &r, &err), 0);
+	assert_int_equal(r.nrows, 6);
+	assert_false(has_row(&r, "16k"));
+	assert_false(has_row(&r, "16k-ideal"));
+	assert_int_equal(row(&r, "4k")->entries, 64 * 16 + 16);
+	assert_int_equal(row(&r, "64k")->entries, 64 + 16);
+	assert_int_equal(row(&r, "64k-ideal")->entries, 64 + 2);
+	/* 80 entries vs 48 L1 entries: 1 - 48/80 */
+	assert_close(row(&r, "64k")->l1_miss, 1.0 - 48.0 / 80, 1e-15);
+	assert_true(row(&r, "64k")->walk_rate == 0);
+}
+
 static void test_parse_size(void **state)
 {
 	uint64_t v;
@@ -619,6 +729,9 @@ int main(void)
 		cmocka_unit_test(test_pm_walks),
 		cmocka_unit_test(test_pm_no_pfns),
 		cmocka_unit_test(test_pm_2m_run),
+		cmocka_unit_test(test_cpu_presets),
+		cmocka_unit_test(test_synth_contpte),
+		cmocka_unit_test(test_pm_report_contpte),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_maps),
 		cmocka_unit_test(test_fmt_bytes),

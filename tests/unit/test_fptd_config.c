@@ -168,7 +168,16 @@ static void test_settings_errors(void **state)
 	settings_bad("[report\ninterval = 5\n",
 		     "f.conf:1: no ']' to close the section name");
 	settings_bad("[report]\ninterval = 5\n   6\n",
-		     "f.conf:3: indented line: continuation lines are not supported (remove the leading white space)");
+		     "f.conf:3: indented line: leading white space is not allowed (INI would read it as a continuation of the previous line)");
+	/* indented keys are refused too, also the first of a section
+	 * (inih would take it as a key), with a tab or spaces */
+	settings_bad("[report]\n\tinterval = 5\n",
+		     "f.conf:2: indented line: leading white space is not allowed (INI would read it as a continuation of the previous line)");
+	settings_bad("[daemon]\n  load_module = no\n",
+		     "f.conf:2: indented line: leading white space is not allowed (INI would read it as a continuation of the previous line)");
+	settings_bad(" [report]\ninterval = 5\n",
+		     "f.conf:1: indented line: leading white space is not allowed (INI would read it as a continuation of the previous line)\n"
+		     "f.conf:2: \"interval\" outside a section");
 	settings_bad("[report]\ninterval =\n",
 		     "f.conf:2: \"interval\" has no value");
 	settings_bad("[cgroup \"db\"]\nmode = on\n",
@@ -225,7 +234,9 @@ static void test_policies_valid(void **state)
 		"[cgroup \"/c.slice\"]\n"
 		"mode=on\n"
 		"[cgroup \"/\"]\n"
-		"mode = madvise\n", &set), 0);
+		"root = yes\n"
+		"mode = madvise\n"
+		"  ; an indented comment is a comment\n", &set), 0);
 	assert_int_equal(set.n, 5);
 	p = fptd_policy_find(&set, "system.slice/postgresql.service");
 	assert_non_null(p);
@@ -284,9 +295,48 @@ static void test_policies_errors(void **state)
 	policies_bad("[db.slice]\nmode = on\n[db.slice/]\nmode = off\n",
 		     "p.conf:3: a second policy for cgroup \"db.slice\" (the first is at p.conf:1)");
 	policies_bad("[a/../b]\nmode = on\n",
-		     "p.conf:1: \"a/../b\" is not a cgroup path (relative to /sys/fs/cgroup; no \"..\", no empty components)");
+		     "p.conf:1: cgroup \"a/../b\" is not a cgroup path (no \"..\", no empty components)");
 	policies_bad("[a//b]\nmode = on\n",
-		     "p.conf:1: \"a//b\" is not a cgroup path (relative to /sys/fs/cgroup; no \"..\", no empty components)");
+		     "p.conf:1: cgroup \"a//b\" is not a cgroup path (no \"..\", no empty components)");
+	policies_bad("[db.slice]\n\tmode = on\n",
+		     "p.conf:2: indented line: leading white space is not allowed (INI would read it as a continuation of the previous line)\n"
+		     "p.conf:1: [cgroup \"db.slice\"] has no mode= (on, madvise or off)");
+
+	/*
+	 * The root cgroup, i.e. every process: never by accident.  A blank
+	 * template variable, the mount point, "." are refused; "/" needs
+	 * root = yes, which no other policy may carry.
+	 */
+	policies_bad("[cgroup \"\"]\nmode = on\n",
+		     "p.conf:1: cgroup \"\" is empty (a blank variable?); the root cgroup, i.e. every process, is written \"/\"");
+	policies_bad("[cgroup \"/sys/fs/cgroup\"]\nmode = on\n",
+		     "p.conf:1: cgroup \"/sys/fs/cgroup\" names the root cgroup, i.e. every process, in another way than \"/\"");
+	policies_bad("[cgroup \"/sys/fs/cgroup/\"]\nmode = on\n",
+		     "p.conf:1: cgroup \"/sys/fs/cgroup/\" names the root cgroup, i.e. every process, in another way than \"/\"");
+	policies_bad("[.]\nmode = on\n",
+		     "p.conf:1: cgroup \".\" names the root cgroup, i.e. every process, in another way than \"/\"");
+	policies_bad("[cgroup \"/\"]\nmode = on\n",
+		     "p.conf:1: [cgroup \"/\"] is the root cgroup: its policy covers every process on the host; add \"root = yes\" to the section if that is meant");
+	policies_bad("[/]\nmode = off\n",
+		     "p.conf:1: [cgroup \"/\"] is the root cgroup: its policy covers every process on the host; add \"root = yes\" to the section if that is meant");
+	policies_bad("[cgroup \"/\"]\nroot = 1\nmode = on\n",
+		     "p.conf:2: root: \"1\" is not yes (the only value: it confirms a policy for every process)\n"
+		     "p.conf:1: [cgroup \"/\"] is the root cgroup: its policy covers every process on the host; add \"root = yes\" to the section if that is meant");
+	policies_bad("[db.slice]\nmode = on\nroot = yes\n",
+		     "p.conf:3: \"root = yes\" belongs only in the policy of the root cgroup [cgroup \"/\"]");
+
+	/* a hybrid host: /sys/fs/cgroup/db is not on the cgroup2 mount */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(fptd_policies_parse("[/sys/fs/cgroup/db]\nmode = on\n", 30,
+					     "h.conf", "/sys/fs/cgroup/unified",
+					     &set, &err), -EINVAL);
+	assert_string_equal(err.text,
+			    "h.conf:1: cgroup \"/sys/fs/cgroup/db\" is under /sys/fs/cgroup, but the cgroup2 file system is mounted elsewhere (at /sys/fs/cgroup/unified): name it relative to that mount");
+	assert_int_equal(fptd_policies_parse("[/sys/fs/cgroup/unified/db]\nmode = on\n", 38,
+					     "h.conf", "/sys/fs/cgroup/unified",
+					     &set, &err), 0);
+	assert_non_null(fptd_policy_find(&set, "db"));
+	fptd_policy_set_free(&set);
 	policies_bad("[db slice]\nmode = on\n",
 		     "p.conf:1: cgroup path \"db slice\" contains a space, a quote or a control character");
 	policies_bad("[cgroup db.slice]\nmode = on\n",
@@ -356,7 +406,7 @@ static void test_load_last_good(void **state)
 
 	fptd_settings_default(&s);
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(fptd_config_load(conf, MNT, &s, &set, &err), 0);
+	assert_int_equal(fptd_config_load(conf, false, MNT, &s, &set, &err), 0);
 	assert_int_equal(s.interval, 5);
 	assert_int_equal(set.n, 2);
 	assert_non_null(fptd_policy_find(&set, "db.slice"));
@@ -369,7 +419,7 @@ static void test_load_last_good(void **state)
 	write_file("fptd.conf", text);
 	saved = s;
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(fptd_config_load(conf, MNT, &s, &set, &err), -EINVAL);
+	assert_int_equal(fptd_config_load(conf, false, MNT, &s, &set, &err), -EINVAL);
 	assert_memory_equal(&s, &saved, sizeof(s));
 	assert_int_equal(set.n, 2);
 	assert_int_equal(fptd_policy_find(&set, "system.slice/nginx.service")->mode,
@@ -386,7 +436,7 @@ static void test_load_last_good(void **state)
 	/* two files with the same cgroup */
 	write_file("policy.d/20-web.conf", "[cgroup \"/db.slice\"]\nmode = off\n");
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(fptd_config_load(conf, MNT, &s, &set, &err), -EINVAL);
+	assert_int_equal(fptd_config_load(conf, false, MNT, &s, &set, &err), -EINVAL);
 	snprintf(text, sizeof(text),
 		 "%s/policy.d/20-web.conf:1: a second policy for cgroup \"db.slice\" (the first is at %s/policy.d/10-db.conf:1)",
 		 tmpdir, tmpdir);
@@ -396,17 +446,47 @@ static void test_load_last_good(void **state)
 	/* fixed: taken */
 	write_file("policy.d/20-web.conf", "[cgroup \"/web.slice\"]\nmode = off\n");
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(fptd_config_load(conf, MNT, &s, &set, &err), 0);
+	assert_int_equal(fptd_config_load(conf, false, MNT, &s, &set, &err), 0);
 	assert_int_equal(s.interval, 1);
 	assert_int_equal(set.n, 2);
 	assert_non_null(fptd_policy_find(&set, "web.slice"));
 	assert_null(fptd_policy_find(&set, "system.slice/nginx.service"));
 
-	/* no fptd.conf at all: the defaults (and their policy dir) */
+	/* no fptd.conf at all: the defaults, and their policy directory
+	 * (/etc/fpt/policy.d) must exist: it does not here */
 	snprintf(text, sizeof(text), "%s/none.conf", tmpdir);
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(fptd_config_load(text, MNT, &s, &set, &err), 0);
-	assert_int_equal(s.interval, 10);
+	saved = s;
+	assert_int_equal(fptd_config_load(text, false, MNT, &s, &set, &err),
+			 -ENOENT);
+	assert_string_equal(err.text,
+			    "/etc/fpt/policy.d: the policy directory (policy_dir's default): No such file or directory");
+	assert_memory_equal(&s, &saved, sizeof(s));
+
+	/* fptd -c FILE: FILE must exist (fptd --check -c /nonexistent) */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(fptd_config_load(text, true, MNT, &s, &set, &err),
+			 -ENOENT);
+	assert_non_null(strstr(err.text, "none.conf: cannot open: No such file or directory"));
+	assert_int_equal(strncmp(err.text, text, strlen(text)), 0);
+	assert_string_equal(err.first_file, text);
+
+	/* a policy_dir that does not exist is an error at its line, not
+	 * "no policies" */
+	snprintf(conf, sizeof(conf), "%s/fptd.conf", tmpdir);
+	snprintf(text, sizeof(text), "[report]\ninterval = 5\n[daemon]\npolicy_dir = %s/policies.d\n",
+		 tmpdir);
+	write_file("fptd.conf", text);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(fptd_config_load(conf, true, MNT, &s, &set, &err),
+			 -ENOENT);
+	snprintf(text, sizeof(text),
+		 "%s:4: policy_dir %s/policies.d: No such file or directory",
+		 conf, tmpdir);
+	assert_string_equal(err.text, text);
+	assert_int_equal(err.first_line, 4);
+	assert_memory_equal(&s, &saved, sizeof(s));
+	assert_int_equal(set.n, 2);
 
 	fptd_policy_set_free(&set);
 	snprintf(text, sizeof(text), "rm -rf %s", tmpdir);
@@ -445,7 +525,7 @@ static void test_merge_and_format(void **state)
 
 	text = fptd_policies_format(&eff);
 	assert_non_null(text);
-	assert_non_null(strstr(text, "\n[cgroup \"/\"]\nmode = on\ndefrag = yes\nbackend = folio\nthp2m = deny\n"));
+	assert_non_null(strstr(text, "\n[cgroup \"/\"]\nroot = yes\nmode = on\ndefrag = yes\nbackend = folio\nthp2m = deny\n"));
 	assert_non_null(strstr(text, "\n[cgroup \"a\"]\nmode = madvise\ndefrag = no\nbackend = auto\nthp2m = allow\n"));
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(fptd_policies_parse(text, strlen(text), "state", MNT,
@@ -503,13 +583,24 @@ static void test_ctl(void **state)
 	assert_int_equal(fptd_ctl_parse(m, strlen(m), MNT, &req, e, sizeof(e)), 0);
 	assert_int_equal(req.cmd, FPTD_CTL_DEL);
 	assert_string_equal(req.path, "");
+	m = "set / mode=on root=yes";
+	assert_int_equal(fptd_ctl_parse(m, strlen(m), MNT, &req, e, sizeof(e)), 0);
+	assert_int_equal(req.cmd, FPTD_CTL_SET);
+	assert_string_equal(req.path, "");
 	m = "list";
 	assert_int_equal(fptd_ctl_parse(m, strlen(m), MNT, &req, e, sizeof(e)), 0);
 	assert_int_equal(req.cmd, FPTD_CTL_LIST);
+	m = "status";
+	assert_int_equal(fptd_ctl_parse(m, strlen(m), MNT, &req, e, sizeof(e)), 0);
+	assert_int_equal(req.cmd, FPTD_CTL_STATUS);
 
-	ctl_bad("", "empty request (set, del or list)");
-	ctl_bad("get db", "unknown request \"get\" (set, del or list)");
+	ctl_bad("", "empty request (set, del, list or status)");
+	ctl_bad("get db", "unknown request \"get\" (set, del, list or status)");
 	ctl_bad("list db", "list takes no arguments");
+	ctl_bad("status x", "status takes no arguments");
+	ctl_bad("set / mode=on", "\"/\" is the root cgroup: its policy covers every process on the host; add root=yes if that is meant (fptctl enable --root)");
+	ctl_bad("set db mode=on root=yes", "root=yes is only for the root cgroup \"/\"");
+	ctl_bad("set /sys/fs/cgroup mode=on root=yes", "cgroup \"/sys/fs/cgroup\" names the root cgroup, i.e. every process, in another way than \"/\"");
 	ctl_bad("set", "set needs a cgroup path");
 	ctl_bad("set db", "set needs mode=on, mode=madvise or mode=off");
 	ctl_bad("set db defrag=yes", "set needs mode=on, mode=madvise or mode=off");
@@ -517,7 +608,7 @@ static void test_ctl(void **state)
 	ctl_bad("set db mode", "\"mode\" is not key=value");
 	ctl_bad("set db mode=maybe", "mode: \"maybe\" is not one of on, madvise, off");
 	ctl_bad("set db color=red", "unknown key \"color\" (a policy has mode, defrag, backend and thp2m)");
-	ctl_bad("set ../db mode=on", "\"../db\" is not a cgroup path (relative to /sys/fs/cgroup; no \"..\", no empty components)");
+	ctl_bad("set ../db mode=on", "cgroup \"../db\" is not a cgroup path (no \"..\", no empty components)");
 	ctl_bad("del db extra", "del takes only a cgroup path");
 	ctl_bad("set db mode=on\nset x mode=on", "one request per message, on one line");
 	assert_int_equal(fptd_ctl_parse("list\0x", 6, MNT, &req, e, sizeof(e)), -EINVAL);

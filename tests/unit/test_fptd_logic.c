@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "../../daemon/logic.h"
+#include "fptnl.h"
 
 #define NEAR(a, b) assert_true(fabs((a) - (b)) < 1e-9)
 
@@ -40,8 +41,31 @@ static void test_fallbacks(void **state)
 	for (i = 0; i < FPT_NR_COUNTERS; i++)
 		c[i] = 1;
 	/* every fallback_* counter, nothing else */
-	assert_int_equal(fptd_fallbacks(c), FPT_C_FB_NOMEM - FPT_C_FB_NO_BLOCK + 1);
+	assert_int_equal(fpt_fallbacks(c), FPT_C_FB_NOMEM - FPT_C_FB_NO_BLOCK + 1);
 	assert_int_equal(FPT_C_FB_NOMEM - FPT_C_FB_NO_BLOCK + 1, 10);
+}
+
+/* The cumulative ratio fptctl stats shows per policy. */
+static void test_fallback_ratio(void **state)
+{
+	uint64_t c[FPT_NR_COUNTERS];
+	double r = -1;
+
+	(void)state;
+	memset(c, 0, sizeof(c));
+	assert_false(fpt_fallback_ratio(c, &r));	/* nothing happened */
+	assert_true(r == -1);
+	c[FPT_C_RESV_UNUSED_PAGES] = 1000;		/* not a fault */
+	c[FPT_C_RUNS] = 1000;
+	assert_false(fpt_fallback_ratio(c, &r));
+	c[FPT_C_FAULTS_64K] = 300;
+	c[FPT_C_FB_NO_BLOCK] = 60;
+	c[FPT_C_FB_NOMEM] = 40;
+	assert_true(fpt_fallback_ratio(c, &r));
+	assert_true(fabs(r - 0.25) < 1e-12);
+	c[FPT_C_FAULTS_64K] = 0;
+	assert_true(fpt_fallback_ratio(c, &r));
+	assert_true(r == 1.0);
 }
 
 static void test_rate(void **state)
@@ -227,6 +251,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fallbacks),
+		cmocka_unit_test(test_fallback_ratio),
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_hysteresis),
 		cmocka_unit_test(test_compact_due),

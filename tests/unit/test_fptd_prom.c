@@ -80,8 +80,15 @@ static void test_module_down(void **state)
 	r.interval = 10;
 	r.policies[FPTD_POL_NO_MODULE] = 3;
 	r.config_ok = false;
+	r.version = "0.1.0";
 	got = format(&r);
 	snprintf(want, sizeof(want),
+		 "# HELP fpt_build_info Versions of fptd and of the loaded fpt module (always 1).\n"
+		 "# TYPE fpt_build_info gauge\n"
+		 "fpt_build_info{version=\"0.1.0\",module_version=\"\"} 1\n"
+		 "# HELP fptd_up 1 while fptd runs and writes this file; 0 once it stopped.\n"
+		 "# TYPE fptd_up gauge\n"
+		 "fptd_up 1\n"
 		 "# HELP fpt_up 1 if the fpt module is loaded and answers fptd.\n"
 		 "# TYPE fpt_up gauge\n"
 		 "fpt_up 0\n"
@@ -180,9 +187,17 @@ static void test_full(void **state)
 	r.config_ok = true;
 	r.compactions = 4;
 
+	r.version = "0.2.0~rc1";
+	r.module_version = "0.2.0\"x";	/* escaped like any label */
 	got = format(&r);
 	snprintf(tail, sizeof(tail), daemon_tail, 2u, 1u, 0u, 1, 4);
 	snprintf(want, sizeof(want), "%s%s",
+"# HELP fpt_build_info Versions of fptd and of the loaded fpt module (always 1).\n"
+"# TYPE fpt_build_info gauge\n"
+"fpt_build_info{version=\"0.2.0~rc1\",module_version=\"0.2.0\\\"x\"} 1\n"
+"# HELP fptd_up 1 while fptd runs and writes this file; 0 once it stopped.\n"
+"# TYPE fptd_up gauge\n"
+"fptd_up 1\n"
 "# HELP fpt_up 1 if the fpt module is loaded and answers fptd.\n"
 "# TYPE fpt_up gauge\n"
 "fpt_up 1\n"
@@ -293,13 +308,13 @@ static void test_full(void **state)
 "# HELP fpt_movable_free_64k_bytes Free movable memory in blocks of 64 KB or more (/proc/pagetypeinfo).\n"
 "# TYPE fpt_movable_free_64k_bytes gauge\n"
 "fpt_movable_free_64k_bytes 409600\n"
-"# HELP fpt_unusable_index_order4 Fraction of free memory that cannot serve a 64 KB block (unusable free space index, order 4).\n"
-"# TYPE fpt_unusable_index_order4 gauge\n"
-"fpt_unusable_index_order4 0.75\n"
-"# HELP fpt_node_unusable_index_order4 Unusable free space index for order 4, per NUMA node.\n"
-"# TYPE fpt_node_unusable_index_order4 gauge\n"
-"fpt_node_unusable_index_order4{node=\"0\"} 0.5\n"
-"fpt_node_unusable_index_order4{node=\"1\"} 1\n"
+"# HELP fpt_unusable_order4_ratio Fraction of free memory that cannot serve a 64 KB block (unusable free space index, order 4).\n"
+"# TYPE fpt_unusable_order4_ratio gauge\n"
+"fpt_unusable_order4_ratio 0.75\n"
+"# HELP fpt_node_unusable_order4_ratio Unusable free space index for order 4, per NUMA node.\n"
+"# TYPE fpt_node_unusable_order4_ratio gauge\n"
+"fpt_node_unusable_order4_ratio{node=\"0\"} 0.5\n"
+"fpt_node_unusable_order4_ratio{node=\"1\"} 1\n"
 "# HELP fptd_fragmentation_high 1 while the fragmentation alarm is raised (see unusable_index_high/low).\n"
 "# TYPE fptd_fragmentation_high gauge\n"
 "fptd_fragmentation_high 1\n",
@@ -322,6 +337,27 @@ static void test_full(void **state)
 	free(got);
 }
 
+/* The file fptd leaves behind when it stops: no stale values. */
+static void test_stopped(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(fptd_prom_format_stopped("0.1.0", f), 0);
+	assert_int_equal(fclose(f), 0);
+	same(buf,
+	     "# HELP fpt_build_info Versions of fptd and of the loaded fpt module (always 1).\n"
+	     "# TYPE fpt_build_info gauge\n"
+	     "fpt_build_info{version=\"0.1.0\",module_version=\"\"} 1\n"
+	     "# HELP fptd_up 1 while fptd runs and writes this file; 0 once it stopped.\n"
+	     "# TYPE fptd_up gauge\n"
+	     "fptd_up 0\n");
+	free(buf);
+}
+
 static void test_escape(void **state)
 {
 	char buf[64];
@@ -340,6 +376,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_module_down),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_stopped),
 		cmocka_unit_test(test_escape),
 	};
 

@@ -11,7 +11,12 @@
  * every policy is back at once; refusals are not retried in a loop;
  * changes made outside fptd are left alone until the cgroup is
  * re-created; removing a policy from the configuration removes it from
- * the kernel; clear_policies_on_exit.
+ * the kernel; clear_policies_on_exit.  The module's comings and goings
+ * arrive as nlctrl events (fptd_kernel_family_event(), what kernel.c's
+ * nlctrl socket hands on): the NEWFAMILY of the registration fptd is
+ * already connected to (its own modprobe) changes nothing; a module
+ * missing at start is a state (no_module, the reason in the status
+ * line), and its policies are set when its NEWFAMILY comes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <linux/genetlink.h>
 
 #include "../../daemon/fptd.h"
 
@@ -46,6 +52,7 @@ static struct {
 	const char *refuse;		/* path whose folio policy is refused */
 	char extack[128];
 	int pipe[2];			/* notifications (monitor fd) */
+	uint16_t family_id;		/* of the registered family */
 	struct fpt_policy_info note;	/* the one queued */
 	uint8_t note_cmd;
 } K;
@@ -98,25 +105,37 @@ int __wrap_fptnl_monitor_open(struct fptnl **nl)
 	return 0;
 }
 
+int __real_fptnl_monitor_fd(const struct fptnl *nl);
+
+/* the fake monitor's; nlctrl's socket (kernel.c opens it) is real */
 int __wrap_fptnl_monitor_fd(const struct fptnl *nl)
 {
-	(void)nl;
-	return K.pipe[0];
+	return nl == &fake_mon ? K.pipe[0] : __real_fptnl_monitor_fd(nl);
 }
 
 int __wrap_fptnl_monitor_read(struct fptnl *nl, fptnl_notify_cb cb, void *arg)
 {
 	char c;
 
-	(void)nl;
+	assert_ptr_equal(nl, &fake_mon);
 	while (read(K.pipe[0], &c, 1) == 1)
 		cb(K.note_cmd, &K.note, arg);
 	return 0;
 }
 
+void __real_fptnl_close(struct fptnl *nl);
+
 void __wrap_fptnl_close(struct fptnl *nl)
 {
-	(void)nl;
+	if (nl != &fake_nl && nl != &fake_mon)
+		__real_fptnl_close(nl);		/* nlctrl's */
+}
+
+uint16_t __real_fptnl_family_id(const struct fptnl *nl);
+
+uint16_t __wrap_fptnl_family_id(const struct fptnl *nl)
+{
+	return nl == &fake_nl ? K.family_id : __real_fptnl_family_id(nl);
 }
 
 const char *__wrap_fptnl_extack(const struct fptnl *nl)
@@ -247,6 +266,14 @@ static struct fptd_entry *ent(const char *path)
 	return NULL;
 }
 
+/* nlctrl says: the family "fpt" was registered (NEW) or unregistered */
+static void family_event(uint8_t cmd, uint16_t id)
+{
+	struct fptnl_family_event ev = { .cmd = cmd, .id = id, .name = "fpt" };
+
+	fptd_kernel_family_event(&D, &ev);
+}
+
 static void use_policies(const char *text)
 {
 	struct fptd_errors err;
@@ -273,8 +300,10 @@ static int setup(void **state)
 	fptd_settings_default(&D.set);
 	D.set.load_module = false;
 	snprintf(D.cgroup_root, sizeof(D.cgroup_root), "%s", K.root);
-	D.ino_fd = D.ctl_fd = D.compact_efd = -1;
+	D.ino_fd = D.ctl_fd = D.compact_efd = D.lock_fd = -1;
 	D.config_ok = true;
+	D.hooks = &fptd_state_hooks;
+	K.family_id = 0x20;
 	assert_int_equal(sd_event_new(&D.ev), 0);
 	return 0;
 }
@@ -285,7 +314,7 @@ static int teardown(void **state)
 
 	(void)state;
 	fptd_cgwatch_stop(&D);
-	D.mon_src = sd_event_source_disable_unref(D.mon_src);
+	fptd_kernel_stop(&D);
 	sd_event_unref(D.ev);
 	for (i = 0; i < D.nent; i++) {
 		free(D.ent[i].pol.path);
@@ -329,7 +358,7 @@ static void test_lifecycle(void **state)
 	K.present = true;
 	fptd_kernel_probe(&D);
 	assert_true(D.module_up);
-	assert_true(D.ready);
+	assert_int_equal(D.family_id, 0x20);
 	id_c = ino_of("c");
 	assert_int_equal(ent("c")->state, FPTD_POL_APPLIED);
 	assert_int_equal(ent("c")->applied_id, id_c);
@@ -379,15 +408,20 @@ static void test_lifecycle(void **state)
 	assert_int_equal(K.n, 3);	/* a/b, c, other */
 
 	/* rmmod: the kernel forgets everything */
-	fptd_module_gone(&D);
 	K.n = 0;
 	K.present = false;
+	family_event(CTRL_CMD_DELFAMILY, 0x20);
 	assert_false(D.module_up);
 	assert_int_equal(ent("c")->state, FPTD_POL_NO_MODULE);
-	/* insmod: every policy back, right away (no timer involved) */
+	/* insmod: every policy back, right away (no timer involved); the
+	 * family has a new id */
 	K.present = true;
-	fptd_module_appeared(&D);
+	K.family_id = 0x21;
+	sets = K.sets;
+	family_event(CTRL_CMD_NEWFAMILY, 0x21);
 	assert_true(D.module_up);
+	assert_int_equal(D.family_id, 0x21);
+	assert_int_equal(K.sets, sets + 2);	/* a/b and c; r is refused */
 	assert_non_null(kfind(id_ab));
 	assert_non_null(kfind(id_c));
 	assert_int_equal(K.n, 2);
@@ -429,7 +463,7 @@ static void test_lifecycle(void **state)
 
 	/* stop with clear_policies_on_exit: fptd's policies go, others stay */
 	K.t[K.n++] = (struct kpol){ .id = 4242, .path = "/other" };
-	D.set.clear_on_exit = true;
+	fptd_clear_policies(&D);
 	fptd_kernel_stop(&D);
 	assert_null(kfind(id_ab));
 	assert_null(kfind(ino_of("r")));
@@ -452,10 +486,101 @@ static void test_stop_keeps_policies(void **state)
 	assert_false(D.module_up);
 }
 
+/*
+ * fptd's own modprobe: it connects, then nlctrl's NEWFAMILY of that very
+ * registration arrives.  Nothing is reconnected, nothing set again, the
+ * counters' generation stays (no history cleared); a DELFAMILY of an
+ * older registration is ignored too.  Reverted e2e check 59acd25.
+ */
+static void test_own_newfamily(void **state)
+{
+	unsigned int gen;
+	int sets, dels;
+
+	(void)state;
+	sh("mkdir -p x");
+	K.present = true;
+	use_policies("[x]\nmode = on\n");
+	assert_int_equal(fptd_cgwatch_start(&D), 0);
+	assert_int_equal(fptd_kernel_start(&D), 0);	/* connects at once */
+	assert_true(D.module_up);
+	assert_int_equal(ent("x")->state, FPTD_POL_APPLIED);
+	gen = D.module_gen;
+	sets = K.sets;
+	dels = K.dels;
+	family_event(CTRL_CMD_NEWFAMILY, 0x20);		/* the same id */
+	settle();
+	assert_true(D.module_up);
+	assert_int_equal(D.module_gen, gen);
+	assert_int_equal(K.sets, sets);
+	assert_int_equal(K.dels, dels);
+	assert_int_equal(ent("x")->state, FPTD_POL_APPLIED);
+	/* an unload of a family id fptd is not connected to: not ours */
+	family_event(CTRL_CMD_DELFAMILY, 0x1f);
+	assert_true(D.module_up);
+	/* another family's events are not fpt's */
+	{
+		struct fptnl_family_event ev = { .cmd = CTRL_CMD_DELFAMILY,
+						 .id = 0x20, .name = "fptx" };
+
+		fptd_kernel_family_event(&D, &ev);
+	}
+	assert_true(D.module_up);
+	/* a NEWFAMILY with another id while connected: a reload whose
+	 * DELFAMILY was missed: reconnect and set every policy again */
+	K.family_id = 0x22;
+	family_event(CTRL_CMD_NEWFAMILY, 0x22);
+	assert_true(D.module_up);
+	assert_int_equal(D.family_id, 0x22);
+	assert_int_equal(D.module_gen, gen + 1);
+	assert_int_equal(K.sets, sets + 1);
+}
+
+/*
+ * No module at start (no fpt-dkms build for this kernel): fptd starts
+ * anyway, its policies are no_module, the status line says why; when the
+ * module is loaded later (NEWFAMILY), every policy is set at once.
+ */
+static void test_module_missing(void **state)
+{
+	char text[1024];
+
+	(void)state;
+	sh("mkdir -p x");
+	K.present = false;
+	use_policies("[x]\nmode = on\n[y]\nmode = madvise\n");
+	assert_int_equal(fptd_cgwatch_start(&D), 0);
+	assert_int_equal(fptd_kernel_start(&D), 0);
+	assert_false(D.module_up);
+	assert_int_equal(ent("x")->state, FPTD_POL_NO_MODULE);
+	assert_int_equal(ent("y")->state, FPTD_POL_NO_MODULE);
+	assert_true(D.module_why[0] != 0);
+	fptd_status_text(&D, text, sizeof(text));
+	assert_non_null(strstr(text, "No fpt module: "));
+	assert_non_null(strstr(text, D.module_why));
+	assert_non_null(strstr(text, "2 policies to set when it is loaded"));
+	/* the retry timer is armed (a lost event costs a few seconds) */
+	assert_non_null(D.retry_src);
+	assert_int_equal(K.sets, 0);
+	/* modprobe fpt, later */
+	K.present = true;
+	family_event(CTRL_CMD_NEWFAMILY, 0x20);
+	assert_true(D.module_up);
+	assert_int_equal(ent("x")->state, FPTD_POL_APPLIED);
+	assert_int_equal(ent("y")->state, FPTD_POL_WAITING);
+	assert_int_equal(K.n, 1);
+	fptd_status_text(&D, text, sizeof(text));
+	assert_non_null(strstr(text, "1 of 2 policies set, 1 waiting for their cgroup"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_newfamily, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_module_missing, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_stop_keeps_policies, setup,
 						teardown),
 	};

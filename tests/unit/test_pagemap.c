@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -202,7 +204,36 @@ static void maps_lines(void **state)
 		"7f00-8f00 rw-s 00000000 00:01 42 /dev/zero (deleted)\n", &v),
 		0);
 	assert_false(v.anon);
+	assert_true(v.shmem);		/* MAP_SHARED|MAP_ANONYMOUS */
 	assert_string_equal(v.path, "/dev/zero (deleted)");
+	/* SysV shm, memfd: shared anonymous memory too */
+	assert_int_equal(fpt_maps_parse_line(
+		"7f00-8f00 rw-s 00000000 00:01 7 /SYSV0052e2c1 (deleted)\n",
+		&v), 0);
+	assert_true(v.shmem);
+	assert_false(v.anon);
+	assert_int_equal(fpt_maps_parse_line(
+		"7f00-8f00 r--s 00000000 00:01 9 /memfd:wayland (deleted)\n",
+		&v), 0);
+	assert_true(v.shmem);
+	/* the same objects mapped private, a shared file, a bad SysV name */
+	assert_int_equal(fpt_maps_parse_line(
+		"7f00-8f00 rw-p 00000000 00:01 9 /memfd:x (deleted)\n", &v), 0);
+	assert_false(v.shmem);
+	assert_false(v.anon);
+	assert_int_equal(fpt_maps_parse_line(
+		"7f00-8f00 rw-p 00000000 00:05 4 /dev/zero\n", &v), 0);
+	assert_false(v.shmem);
+	assert_int_equal(fpt_maps_parse_line(
+		"7f00-8f00 rw-s 00000000 fe:01 1835 /var/lib/db/file\n", &v), 0);
+	assert_false(v.shmem);
+	assert_false(v.anon);
+	assert_int_equal(fpt_maps_parse_line(
+		"7f00-8f00 rw-s 00000000 00:01 7 /SYSVxyz (deleted)\n", &v), 0);
+	assert_false(v.shmem);
+	assert_int_equal(fpt_maps_parse_line(
+		"7f2a1c000000-7f2a1c021000 rw-p 00000000 00:00 0 \n", &v), 0);
+	assert_false(v.shmem);
 	assert_int_equal(fpt_maps_parse_line(
 		"7ffd6a3f0000-7ffd6a3f2000 r-xp 00000000 00:00 0 [vdso]\n", &v),
 		0);
@@ -226,18 +257,92 @@ static int self_cb(const struct fpt_vma *v, const struct fpt_pm_counts *c,
 	return 0;
 }
 
+/* Shared anonymous memory of this process, found by kind. */
+struct kinds_seen {
+	uintptr_t addr[3];		/* MAP_SHARED anon, memfd, SysV */
+	uint64_t present[3];
+	int anon, shmem, other;
+};
+
+static int kinds_cb(const struct fpt_vma *v, const struct fpt_pm_counts *c,
+		    void *arg)
+{
+	struct kinds_seen *k = arg;
+	int i;
+
+	if (v->anon)
+		k->anon++;
+	else if (v->shmem)
+		k->shmem++;
+	else
+		k->other++;
+	for (i = 0; i < 3; i++)
+		if (v->start <= k->addr[i] && k->addr[i] < v->end) {
+			assert_true(v->shmem);
+			assert_false(v->anon);
+			k->present[i] += c->present;
+		}
+	return 0;
+}
+
+static void scan_kinds(void **state)
+{
+	const size_t len = 256 * 1024;
+	struct fpt_pm_counts total;
+	struct kinds_seen k;
+	char *m[3];
+	int fd, id, i;
+
+	(void)state;
+	m[0] = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(m[0] != MAP_FAILED);
+	fd = memfd_create("fpt-unit", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)len), 0);
+	m[1] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(m[1] != MAP_FAILED);
+	id = shmget(IPC_PRIVATE, len, IPC_CREAT | 0600);
+	assert_true(id >= 0);
+	m[2] = shmat(id, NULL, 0);
+	assert_true(m[2] != (void *)-1);
+	shmctl(id, IPC_RMID, NULL);
+	for (i = 0; i < 3; i++)
+		memset(m[i], 0x5a, len);
+
+	/* shared anonymous memory only (scanning the private anonymous
+	 * memory of an ASan process, with its shadow, takes long: scan_self
+	 * does that once) */
+	memset(&k, 0, sizeof(k));
+	for (i = 0; i < 3; i++)
+		k.addr[i] = (uintptr_t)m[i];
+	assert_int_equal(fpt_scan_pid(getpid(), FPT_VMA_SHMEM, false, kinds_cb,
+				      &k, &total), 0);
+	assert_int_equal(k.anon, 0);
+	assert_int_equal(k.other, 0);
+	assert_true(k.shmem >= 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(k.present[i], len / fpt_pm_page_size());
+	assert_true(total.present >= 3 * len / fpt_pm_page_size());
+	munmap(m[0], len);
+	munmap(m[1], len);
+	close(fd);
+	shmdt(m[2]);
+}
+
 static void scan_self(void **state)
 {
 	struct fpt_pm_counts total;
 	int n = 0, r;
 
 	(void)state;
-	r = fpt_scan_pid(getpid(), false, false, self_cb, &n, &total);
+	r = fpt_scan_pid(getpid(), FPT_VMA_ANON, false, self_cb, &n, &total);
 	assert_int_equal(r, 0);
 	assert_true(n > 0);			/* heap or stack at least */
 	assert_true(total.present > 0);
 	assert_true(total.pages >= total.present);
-	assert_int_equal(fpt_scan_pid(0, false, false, NULL, NULL, &total),
+	assert_int_equal(fpt_scan_pid(0, FPT_VMA_ANON, false, NULL, NULL,
+				      &total),
 			 -EINVAL);
 }
 
@@ -254,6 +359,7 @@ int main(void)
 		cmocka_unit_test_setup(accumulate, setup),
 		cmocka_unit_test(maps_lines),
 		cmocka_unit_test(scan_self),
+		cmocka_unit_test(scan_kinds),
 	};
 
 	return cmocka_run_group_tests_name("pagemap", tests, NULL, NULL);
