@@ -15,6 +15,8 @@ FPT_PACKAGES=(
 	cpio xz-utils          # initramfs, unpacking
 	busybox-static         # guest userland
 	qemu-system-x86        # the guest machine (TCG)
+	qemu-system-arm        # arm64 guests (qemu-system-aarch64, TCG)
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross  # cross-build module + guest programs for arm64
 	qemu-utils             # qemu-img: qcow2 overlays of the e2e root disk
 	debootstrap e2fsprogs  # the e2e test's Debian root file system (mke2fs -d)
 	libmnl-dev             # netlink in tools and guest programs
@@ -27,6 +29,11 @@ FPT_PACKAGES=(
 	python3
 	redis-server redis-tools memcached  # bench: servers copied into the guests
 	gnuplot-nox            # bench: the chart
+	stress-ng              # robustness series: copied into the guests
+	libnuma-dev libcap-dev liburing-dev  # static libs of the kernel's mm selftests
+	dpkg-dev debhelper dh-dkms lintian  # make deb: the Debian packages
+	man-db groff-base      # make check-pkg: man --warnings, lexgrog
+	prometheus             # make check-pkg: promtool (rules, dashboard)
 )
 # shellcheck disable=SC2206 # word splitting of the extra list is intended
 FPT_PACKAGES+=(${FPT_EXTRA_PACKAGES:-})

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -81,6 +82,60 @@ uint64_t arg_u64(const char *opt, const char *s)
 		die_setup("%s: not a number: '%s' (see --help)", opt,
 			  s ? s : "");
 	return v;
+}
+
+int ptwalk_self(const void *addr, size_t len, struct ptwalk_sum *s)
+{
+	static const struct { const char *key; size_t off; } keys[] = {
+		{ "windows=", offsetof(struct ptwalk_sum, windows) },
+		{ "full=", offsetof(struct ptwalk_sum, full) },
+		{ "runs=", offsetof(struct ptwalk_sum, runs) },
+		{ "cont=", offsetof(struct ptwalk_sum, cont) },
+		{ "cont_partial=", offsetof(struct ptwalk_sum, cont_partial) },
+		{ "pmd=", offsetof(struct ptwalk_sum, pmd) },
+	};
+	char q[96], line[256], *tok, *save;
+	size_t i, found = 0;
+	uint64_t v;
+	FILE *f;
+	int fd, n;
+
+	fd = open(PTWALK_FILE, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = snprintf(q, sizeof(q), "%ld %#lx %#lx\n", (long)getpid(),
+		     (unsigned long)addr, (unsigned long)addr + len);
+	if (write(fd, q, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	f = fopen(PTWALK_FILE, "r");
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f) || strncmp(line, "total ", 6)) {
+		fclose(f);
+		errno = EPROTO;
+		return -1;
+	}
+	fclose(f);
+	memset(s, 0, sizeof(*s));
+	for (tok = strtok_r(line, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save))
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			size_t kl = strlen(keys[i].key);
+
+			if (strncmp(tok, keys[i].key, kl) ||
+			    !parse_u64(tok + kl, &v))
+				continue;
+			*(long *)((char *)s + keys[i].off) = (long)v;
+			found++;
+		}
+	if (found != sizeof(keys) / sizeof(keys[0])) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
 }
 
 uint64_t now_ns(void)
@@ -241,8 +296,13 @@ size_t count_nonzero_words(const void *p, size_t len)
 
 void touch_write_keep(void *p)
 {
+	static bool no_populate;
 	uint64_t *w = (uint64_t *)((uintptr_t)p & ~(uintptr_t)7);
+	void *pg = (void *)((uintptr_t)p & ~(uintptr_t)(page_size - 1));
 
+	if (!no_populate && !madvise(pg, page_size, MADV_POPULATE_WRITE))
+		return;
+	no_populate = true;	/* an older kernel: EINVAL */
 	__atomic_fetch_add(w, 0, __ATOMIC_RELAXED);
 }
 

@@ -16,6 +16,7 @@
 #define EXIT_OK		0	/* success */
 #define EXIT_FAILED	1	/* a verification failed */
 #define EXIT_USAGE	2	/* usage or setup error */
+#define EXIT_UNSUPPORTED 77	/* the kernel lacks what the test needs */
 
 #define KB		1024UL
 #define MB		(1024UL * 1024UL)
@@ -102,9 +103,13 @@ size_t pattern_verify(const void *p, size_t len, uint64_t off, uint32_t seed);
 size_t count_nonzero_words(const void *p, size_t len);
 
 /*
- * Write-fault the page holding p without changing its contents (atomic
- * add of 0 to its first word), so that reading it afterwards sees what the
- * kernel put there and not the shared zero page.
+ * Write-fault the page holding p without changing its contents, so that
+ * reading it afterwards sees what the kernel put there and not the shared
+ * zero page: MADV_POPULATE_WRITE (5.14+), else an atomic add of 0 to its
+ * first word.  (The atomic alone is not enough everywhere: on arm64 an
+ * atomic's fault can reach the kernel as a read, which maps the zero page
+ * and copies it on the write that follows -- a 4 KB page, never a fresh
+ * 64 KB folio.)
  */
 void touch_write_keep(void *p);
 
@@ -142,6 +147,24 @@ int cgroup_mount(bool v2, char *mnt, size_t mlen, char *root, size_t rlen);
  * memory.limit_in_bytes); -1 if unlimited or unknown.
  */
 long long memcg_headroom_kb(void);
+
+/* ---- the test-only page-table walker (tests/modules/ptwalk, fpt_ptwalk.ko) ---- */
+
+#define PTWALK_FILE	"/sys/kernel/debug/fpt_ptwalk"
+
+/* Its "total" line: 64 KB windows with a present page, all 16 present,
+ * runs (16 contiguous pages from an aligned pfn, PTE-mapped), runs whose
+ * 16 PTEs carry PTE_CONT (arm64; 0 elsewhere), windows with 1..15
+ * PTE_CONT entries, windows under a PMD mapping. */
+struct ptwalk_sum {
+	long windows, full, runs, cont, cont_partial, pmd;
+};
+
+/*
+ * The page tables of this process over [addr, addr + len), as the walker
+ * reads them.  0, or -1 with errno (ENOENT: the walker is not loaded).
+ */
+int ptwalk_self(const void *addr, size_t len, struct ptwalk_sum *s);
 
 /* ---- holding a process alive for a test script ---- */
 

@@ -31,8 +31,13 @@ static void usage(FILE *f)
 "         purpose to show the checker catches it)\n"
 "\n"
 "Output: per subtest\n"
-"  subtest=NAME coverage_pct=X runs=N present=N pages=N   (before the op)\n"
+"  subtest=NAME coverage_pct=X runs=N present=N pages=N pt_runs=N pt_cont=N\n"
+"                                                          (before the op)\n"
 "  ok NAME key=value...    or    FAIL NAME key=value...\n"
+"pt_*: from the test-only page-table walker fpt_ptwalk.ko (-1 when it is\n"
+"not loaded); with it loaded every subtest also checks that no 64 KB block\n"
+"is left with PTE_CONT on part of its PTEs (pt_cont_partial=0), and\n"
+"mprotect that the half read-only window carries no hint (ro_window_cont=0).\n"
 "and at the end\n"
 "  summary passed=N failed=N\n"
 "Exit: 0 all ok, 1 a subtest failed, 2 usage/setup error.\n",
@@ -329,9 +334,13 @@ static void t_mprotect(struct region *r, struct result *res)
 	char *b = pg(r, t0 * win_pages);
 	char *c = pg(r, t1 * win_pages);
 	size_t nf = 0, i;
+	struct ptwalk_sum pw;
 
 	/* read-only second half of a filled window: split VMA */
 	xmprotect(a, WIN_SIZE / 2, PROT_READ);
+	/* a contiguity hint cannot span two protections: the block unfolds */
+	if (!ptwalk_self(pg(r, m * win_pages), WIN_SIZE, &pw))
+		must0(res, "ro_window_cont", (size_t)pw.cont);
 	must0(res, "ro_bad_pages", verify(r, "mprotect ro"));
 	for (i = 0; i < hw; i++)
 		if (!probe_faults(a + i * page_size, true))
@@ -563,13 +572,22 @@ static bool run(const struct subtest *t, size_t size)
 {
 	struct region r;
 	struct region_scan rs;
+	struct ptwalk_sum pw;
 	struct result res = { .ok = true };
 
 	region_new(&r, size);
 	rs = scan_filled(&r);
-	printf("subtest=%s coverage_pct=%.2f runs=%zu present=%zu pages=%zu\n",
-	       t->name, coverage_pct(&rs), rs.runs, rs.present, rs.pages);
+	if (ptwalk_self(r.base, r.npages * page_size, &pw))
+		pw.runs = pw.cont = -1;
+	printf("subtest=%s coverage_pct=%.2f runs=%zu present=%zu pages=%zu "
+	       "pt_runs=%ld pt_cont=%ld\n", t->name, coverage_pct(&rs), rs.runs,
+	       rs.present, rs.pages, pw.runs, pw.cont);
 	t->fn(&r, &res);
+	/* never a hint on part of a 64 KB block (walker loaded only) */
+	if (!ptwalk_self(r.base, r.npages * page_size, &pw)) {
+		note(&res, "pt_cont_after=%ld", pw.cont);
+		must0(&res, "pt_cont_partial", (size_t)pw.cont_partial);
+	}
 	printf("%s %s %s\n", res.ok ? "ok" : "FAIL", t->name, res.detail);
 	region_free(&r);
 	return res.ok;

@@ -40,6 +40,9 @@ static void usage(FILE *f)
 "  --verify-zero      write-fault each touched page without changing it,\n"
 "                     then check all of it reads zero (nonzero_pages=);\n"
 "                     also checks present pages that were not touched\n"
+"  --read-first       read every page of the region before the touch: the\n"
+"                     touch then writes to the shared zero page, whose\n"
+"                     copy-on-write (wp_page_copy()) allocates the pages\n"
 "  --fill             write a per-page pattern over each touched page and\n"
 "                     verify it after the touch (pattern_errors=)\n"
 "  --seed N           seed of --fill and --order random (default 1)\n"
@@ -60,11 +63,14 @@ static void usage(FILE *f)
 "  size_kb= pages= present= runs= coverage_pct= compound= touch_ns= minflt=\n"
 "  rss_kb= vmrss_kb= nonzero_pages= pattern_errors= windows= thp=\n"
 "  anon_huge_kb= touched= verify_passes= order= addr= counter_delta=\n"
+"  pt_windows= pt_runs= pt_cont= pt_cont_partial= pt_pmd=\n"
 "runs: aligned 64 KB windows wholly inside the region that are runs;\n"
 "coverage_pct = runs*16*100/pages; windows: such windows possible;\n"
 "compound/thp: present pages with KPF_COMPOUND_HEAD|TAIL / KPF_THP;\n"
 "rss_kb: present pages of the region; vmrss_kb: VmRSS of the process;\n"
 "anon_huge_kb: AnonHugePages (PMD THP) of the region's VMAs in smaps.\n"
+"pt_*: the page tables as the test-only walker fpt_ptwalk.ko reads them\n"
+"(struct ptwalk_sum in common.h; -1 when it is not loaded).\n"
 "Exit: 0 ok, 1 nonzero_pages or pattern_errors, 2 usage/setup error.\n",
 		prog);
 }
@@ -103,7 +109,7 @@ int main(int argc, char **argv)
 {
 	enum { O_SIZE = 256, O_SIZE_KB, O_ALIGN, O_MADV, O_NOHUGE, O_SPARSE,
 	       O_VZERO, O_FILL, O_SEED, O_REPEAT, O_DIRTY, O_HOLD, O_HOLDSIG,
-	       O_ORDER, O_SHUFFLE, O_ALIGN2M, O_COUNTER, O_HELP };
+	       O_ORDER, O_SHUFFLE, O_ALIGN2M, O_COUNTER, O_READ1ST, O_HELP };
 	static const struct option opts[] = {
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "size-kb", required_argument, NULL, O_SIZE_KB },
@@ -122,6 +128,7 @@ int main(int argc, char **argv)
 		{ "hold", no_argument, NULL, O_HOLD },
 		{ "hold-signal", no_argument, NULL, O_HOLDSIG },
 		{ "counter", required_argument, NULL, O_COUNTER },
+		{ "read-first", no_argument, NULL, O_READ1ST },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -129,12 +136,14 @@ int main(int argc, char **argv)
 	size_t align = 0;
 	bool madv = false, nohuge = false, sparse = false;
 	bool vzero = false, fill = false, hold = false, hold_stdin = true;
+	bool read_first = false;
 	enum { ORDER_SEQ, ORDER_REVERSE, ORDER_RANDOM } order = ORDER_SEQ;
 	size_t ntouch, k, *perm = NULL;
 	const char *counter = NULL;
 	long long cnt0 = 0, cnt1 = 0;
 	struct touch t;
 	struct region_scan rs;
+	struct ptwalk_sum pw;
 	uint64_t *pm, t0, t1;
 	long flt0, flt1, vmrss, ahuge;
 	size_t off, nonzero = 0, perr = 0, touched = 0, i;
@@ -152,6 +161,7 @@ int main(int argc, char **argv)
 		case O_ALIGN: align = WIN_SIZE; break;
 		case O_ALIGN2M: align = 2 * MB; break;
 		case O_COUNTER: counter = optarg; break;
+		case O_READ1ST: read_first = true; break;
 		case O_SHUFFLE: order = ORDER_RANDOM; break;
 		case O_MADV: madv = true; break;
 		case O_NOHUGE: nohuge = true; break;
@@ -250,6 +260,10 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (read_first)		/* the zero page, mapped read-only */
+		for (off = 0; off < size; off += page_size)
+			(void)*(volatile char *)(t.base + off);
+
 	/* the touch */
 	if (counter)
 		cnt0 = read_file_ll(counter);
@@ -302,13 +316,16 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (ptwalk_self(t.base, size, &pw))
+		pw.windows = pw.runs = pw.cont = pw.cont_partial = pw.pmd = -1;
 	vmrss = proc_kv_kb("/proc/self/status", "VmRSS");
 	ahuge = smaps_sum_kb(t.base, t.base + size, "AnonHugePages");
 	printf("size_kb=%zu pages=%zu present=%zu runs=%zu coverage_pct=%.2f "
 	       "compound=%ld touch_ns=%llu minflt=%ld rss_kb=%zu vmrss_kb=%ld "
 	       "nonzero_pages=%zu pattern_errors=%zu windows=%zu thp=%ld "
 	       "anon_huge_kb=%ld touched=%zu verify_passes=%llu order=%s "
-	       "addr=%p counter_delta=%lld\n",
+	       "addr=%p counter_delta=%lld pt_windows=%ld pt_runs=%ld "
+	       "pt_cont=%ld pt_cont_partial=%ld pt_pmd=%ld\n",
 	       (size_t)(size / KB), rs.pages, rs.present, rs.runs,
 	       coverage_pct(&rs),
 	       rs.kpageflags_ok ? (long)rs.compound : -1L,
@@ -318,7 +335,8 @@ int main(int argc, char **argv)
 	       fill ? (unsigned long long)repeat : 0ULL,
 	       order == ORDER_SEQ ? "seq" :
 	       order == ORDER_REVERSE ? "reverse" : "random", (void *)t.base,
-	       counter ? cnt1 - cnt0 : -1LL);
+	       counter ? cnt1 - cnt0 : -1LL, pw.windows, pw.runs, pw.cont,
+	       pw.cont_partial, pw.pmd);
 	ret = (nonzero || perr) ? EXIT_FAILED : EXIT_OK;
 
 	if (hold) {

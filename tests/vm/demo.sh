@@ -3,6 +3,9 @@
 # guest runs /fpt/${FPT_SCRIPT:-demo.sh} and its console output is shown as
 # it happens (without firmware noise, the @@ markers and the dmesg dump);
 # no result parsing.  Full console: build/vm/<series>/console.log.
+# The guest has one vCPU and qemu's -icount shift=0,sleep=off: its clock
+# counts executed instructions, so the costs it shows are deterministic
+# (FPT_DEMO_ICOUNT=0: plain TCG, emulated time instead).
 # Environment: as check.sh (FPT_KERNELS, FPT_TESTS, FPT_TIMEOUT, FPT_APPEND,
 # FPT_VM_*).
 set -euo pipefail
@@ -13,16 +16,25 @@ set -euo pipefail
 KERNELS=${FPT_KERNELS:-6.1 6.12}
 TIMEOUT=${FPT_TIMEOUT:-900}
 export FPT_SCRIPT=${FPT_SCRIPT:-demo.sh}
+if [ "${FPT_DEMO_ICOUNT:-1}" = 1 ]; then
+	export FPT_VM_SMP=1
+	export FPT_QEMU_ARGS="${FPT_QEMU_ARGS:+$FPT_QEMU_ARGS }-icount shift=0,sleep=off"
+	export FPT_APPEND="${FPT_APPEND:+$FPT_APPEND }fpt.clock=icount"
+fi
 
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 fpt_lock
 status=0
-fpt_fetch_kernels || { fpt_tail 20 "$FPT_VM/fetch.log"; exit 1; }
-if ! fpt_build_guest; then
-	echo "demo: building the guest programs failed (build/vm/guest-build.log):"
-	fpt_make_tail 25 "$FPT_VM/guest-build.log"
-	exit 1
-fi
+# shellcheck disable=SC2046,SC2086 # word lists
+fpt_fetch_kernels $(fpt_arches $KERNELS) || { fpt_tail 20 "$FPT_VM/fetch.log"; exit 1; }
+# shellcheck disable=SC2086 # a word list
+for a in $(fpt_arches $KERNELS); do
+	if ! fpt_build_guest "$a"; then
+		echo "demo: building the guest programs for $a failed (build/vm/guest-build*.log):"
+		fpt_make_tail 25 "$FPT_VM/guest-build$([ "$a" = amd64 ] || echo "-$a").log"
+		exit 1
+	fi
+done
 
 # Guest output only: from @@START to @@DMESG-BEGIN, markers dropped;
 # @@DONE rc=N (after the dump) is remembered for the exit status.
@@ -37,7 +49,8 @@ filter() {
 }
 
 for s in $KERNELS; do
-	[ -e "$FPT_BUILD/kernels/$s/vmlinuz" ] || { echo "demo: no kernel for series $s"; status=1; continue; }
+	kdir=$(fpt_kdir "$s")
+	[ -e "$kdir/vmlinuz" ] || { echo "demo: no kernel for series $s"; status=1; continue; }
 	echo "=== $s ($(fpt_kver "$s")): /fpt/$FPT_SCRIPT"
 	if ! fpt_build_module "$s"; then
 		echo "demo: $s: module build failed: $FPT_ERR"
@@ -54,7 +67,7 @@ for s in $KERNELS; do
 	for attempt in 1 2; do
 		rm -f "$rcfile"
 		boot_rc=0
-		FPT_VERBOSE=1 bash "$FPT_TOOLS/run-guest.sh" "$FPT_BUILD/kernels/$s" \
+		FPT_VERBOSE=1 bash "$FPT_TOOLS/run-guest.sh" "$kdir" \
 			"$FPT_VM/$s/initramfs.cpio.gz" "$FPT_VM/$s/console.log" "$TIMEOUT" \
 			"$(fpt_append "$TIMEOUT")" | filter "$rcfile" || boot_rc=$?
 		if [ "$boot_rc" -eq 0 ] || [ "$attempt" = 2 ] ||

@@ -10,7 +10,8 @@
 # Every ELF executable or shared object in the image gets its shared-library
 # dependencies (as ldd resolves them on the host) and the dynamic loader
 # copied to the same paths inside the image, so host-built dynamically
-# linked programs run in the guest.
+# linked programs run in the guest.  Programs of another architecture
+# (arm64 guests): FOREIGN_LIBDIRS and FOREIGN_TRIPLET, see foreign_deps.
 set -euo pipefail
 
 usage() { echo "usage: $0 OUT.cpio.gz INIT_SCRIPT [FILE|DIR ...]" >&2; exit 2; }
@@ -47,7 +48,12 @@ chmod 1777 tmp var/tmp
 
 cp "$BUSYBOX" bin/busybox
 # One process for all the applet links (a loop of ln would fork ~270 times).
-"$BUSYBOX" --list | grep -vx busybox |
+# A busybox of another architecture (BUSYBOX=build/sysroot-arm64/bin/busybox)
+# cannot run here: Debian's busybox-static is built with one configuration
+# for every architecture, so the host's lists the same applets.
+bblist=$BUSYBOX
+"$bblist" --list >/dev/null 2>&1 || bblist=/bin/busybox
+"$bblist" --list | grep -vx busybox |
 	perl -ne 'chomp; symlink("busybox", "bin/$_") or die "bin/$_: $!\n" unless -e "bin/$_"'
 
 printf 'root:x:0:0:root:/root:/bin/sh\n' > etc/passwd
@@ -71,6 +77,10 @@ done
 # Scripts written for bash (#!/bin/bash, #!/usr/bin/env bash) get the host's
 # bash as /bin/bash; everything else runs with busybox sh.
 if grep -rlsq -m1 -E '^#! ?(/usr)?/bin/(env )?bash' fpt init; then
+	if [ "$bblist" != "$BUSYBOX" ]; then
+		echo "mkinitramfs: a script needs bash, which only exists here for the host's architecture" >&2
+		exit 1
+	fi
 	rm -f bin/bash
 	cp -L "$(command -v bash)" bin/bash
 fi
@@ -83,6 +93,47 @@ is_dyn_elf() {
 	[ "${hdr:0:8}" = 7f454c46 ] && { [ "${hdr:32:2}" = 02 ] || [ "${hdr:32:2}" = 03 ]; }
 }
 
+# Another architecture's dynamic ELF (ldd cannot run it): its interpreter
+# and NEEDED libraries, searched in FOREIGN_LIBDIRS (colon-separated; e.g.
+# the cross C library /usr/aarch64-linux-gnu/lib and build/sysroot-arm64/
+# usr/lib/aarch64-linux-gnu), go to the interpreter's path and to
+# /lib/FOREIGN_TRIPLET/ (a directory the guest's ld.so searches without a
+# cache), and are queued in turn.
+foreign_find() {
+	local d
+	IFS=: read -r -a dirs <<<"${FOREIGN_LIBDIRS:-}"
+	for d in ${dirs[@]+"${dirs[@]}"}; do
+		[ -e "$d/$1" ] && { printf '%s\n' "$d/$1"; return 0; }
+	done
+	return 1
+}
+foreign_deps() {
+	local f=$1 interp lib src dst
+	if [ -z "${FOREIGN_LIBDIRS:-}" ] || [ -z "${FOREIGN_TRIPLET:-}" ]; then
+		echo "mkinitramfs: $f: dynamically linked for another architecture (link it statically or set FOREIGN_LIBDIRS)" >&2
+		return 1
+	fi
+	interp=$(LC_ALL=C readelf -lW -- "$f" | sed -n 's/.*Requesting program interpreter: \(.*\)\]$/\1/p')
+	if [ -n "$interp" ] && [ -z "${copied[$interp]:-}" ]; then
+		src=$(foreign_find "$(basename "$interp")") ||
+			{ echo "mkinitramfs: $f: interpreter $interp not in FOREIGN_LIBDIRS" >&2; return 1; }
+		copied[$interp]=1
+		mkdir -p "./$(dirname "$interp")"
+		cp -L -- "$src" "./$interp"
+	fi
+	for lib in $(LC_ALL=C readelf -dW -- "$f" | sed -n 's/.*(NEEDED).*Shared library: \[\(.*\)\]$/\1/p'); do
+		dst=/lib/$FOREIGN_TRIPLET/$lib
+		[ -n "${copied[$dst]:-}" ] && continue
+		[ "$lib" = "$(basename "${interp:-/}")" ] && continue
+		src=$(foreign_find "$lib") ||
+			{ echo "mkinitramfs: $f: $lib not in FOREIGN_LIBDIRS" >&2; return 1; }
+		copied[$dst]=1
+		mkdir -p "./lib/$FOREIGN_TRIPLET"
+		cp -L -- "$src" ".$dst"
+		queue+=(".$dst")
+	done
+}
+
 declare -A copied=()
 queue=()
 while IFS= read -r -d '' f; do
@@ -93,8 +144,16 @@ status=0
 while [ ${#queue[@]} -gt 0 ]; do
 	f=${queue[0]}
 	queue=("${queue[@]:1}")
-	# ldd fails ("not a dynamic executable") for static binaries: nothing to do.
-	deps=$(ldd -- "$f" 2>/dev/null) || continue
+	# ldd fails ("not a dynamic executable") for static binaries: nothing to
+	# do.  It fails too for another architecture's programs: those get
+	# their libraries from FOREIGN_LIBDIRS (below), or must be static.
+	if ! deps=$(ldd -- "$f" 2>/dev/null); then
+		if LC_ALL=C readelf -lW -- "$f" 2>/dev/null | grep -q 'Requesting program interpreter\|Shared library' ||
+		   LC_ALL=C readelf -dW -- "$f" 2>/dev/null | grep -q '(NEEDED)'; then
+			foreign_deps "$f" || status=1
+		fi
+		continue
+	fi
 	while read -r line; do
 		case $line in
 		*"=> not found"*)

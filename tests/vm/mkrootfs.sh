@@ -19,10 +19,17 @@
 # is no pahole binary).
 #
 # The image holds Debian (bookworm, minbase) with systemd, udev, kmod, dkms,
-# gcc, make, procps and the libraries of fptd/fptctl, nothing of fpt itself:
-# each test run gets a qcow2 overlay of base.raw and the current build of
-# fpt on a second disk (a tar file read from /dev/vdb by fpt-e2e.service,
-# the one unit baked in here; see systemd.sh).
+# gcc, make, procps, bash-completion and the libraries of fptd/fptctl:
+# every dependency of the fpt-dkms and fptd packages, so that `apt install
+# ./fpt-dkms_*.deb ./fptd_*.deb` works in the guest, which has no network.
+# And Debian's PostgreSQL 15 (postgresql-15: server, pgbench; the client),
+# for e2e.sh's postgres group: its cluster 15/main is created by the
+# package but set to start.conf "manual", so no boot starts it (the
+# postgresql generator makes postgresql@15-main.service wanted only for
+# "auto" clusters); the test starts it itself.
+# Nothing of fpt itself: each test run gets a qcow2 overlay of base.raw and
+# the packages of the current tree on a second disk (a tar file read from
+# /dev/vdb by fpt-e2e.service, the one unit baked in here; see systemd.sh).
 #
 # Rebuilt only when this script or the kernel release changes (the key is
 # kept in build/rootfs/SERIES/.done), or with FPT_ROOTFS_REBUILD=1.
@@ -68,10 +75,11 @@ echo "mkrootfs: debootstrap bookworm + $kver ($suite) into build/rootfs/$series 
 # exactly $kver: the module built on the host and the guest's dkms must see
 # the same kernel.
 PKGS=(
-	systemd systemd-sysv udev dbus kmod procps jq
+	systemd systemd-sysv udev dbus kmod procps jq bash-completion
 	dkms make gcc libc6-dev
 	libsystemd0 libkmod2 libmnl0 libinih1
 	initramfs-tools
+	postgresql-15
 	"linux-image-$kver" "linux-headers-$kver"
 )
 
@@ -148,6 +156,10 @@ t2=$(date +%s)
 # (build is an absolute symlink: test it inside the tree)
 [ -L "$dir/lib/modules/$kver/build" ] && [ -f "$dir/usr/src/linux-headers-$kver/Makefile" ] ||
 	{ echo "mkrootfs: no /lib/modules/$kver/build -> linux-headers-$kver" >&2; exit 1; }
+# PostgreSQL: the package made the cluster 15/main; no boot starts it
+[ -f "$dir/etc/postgresql/15/main/start.conf" ] && [ -x "$dir/usr/lib/postgresql/15/bin/pgbench" ] ||
+	{ echo "mkrootfs: no cluster 15/main or no pgbench after installing postgresql-15" >&2; exit 1; }
+echo manual >"$dir/etc/postgresql/15/main/start.conf"
 echo "fpt-e2e" >"$dir/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tfpt-e2e\n' >"$dir/etc/hosts"
 # fsck pass 0: the kernel mounts / read-write (rw on the command line)
