@@ -74,13 +74,24 @@ fi
 # run_one CONFIG NAME LIMIT CMD...: one run, in fpt-on for fpt configs;
 # prints "rc secs"; the output goes to /tmp/st/NAME.CONFIG.log
 mkdir -p /tmp/st /tmp/stwd
+KSM_SMART=/sys/kernel/mm/ksm/smart_scan
 run_one() {
 	cfg=$1 name=$2 lim=${3%+}; shift 3
 	g=fpt-off
 	case $cfg in base|mthp) ;; *) g=fpt-on ;; esac
+	# ksm_tests counts two KSM full scans as enough to merge a page; the
+	# smart scan (6.7+, on by default) skips a page that did not merge
+	# in its first three visits for 1, 2, 4, then 8 scans, so its partner
+	# is often not in the unstable tree when the new page comes.  Seen as
+	# `ksm_tests -N -m 1` leaving both pages "volatile" in 5 of 8 runs.
+	# Off for these runs, in every configuration; the administrator's
+	# value is written back.
+	ss=
+	case $name in ksm_tests*) [ -w "$KSM_SMART" ] && ss=$(cat "$KSM_SMART") && echo 0 >"$KSM_SMART" ;; esac
 	t0=$(now_ms)
 	(cd /tmp/stwd && run_in "$g" timeout -s KILL "$lim" "$ST/$@") </dev/null >"/tmp/st/$name.$cfg.log" 2>&1
 	rc=$?
+	[ -z "$ss" ] || echo "$ss" >"$KSM_SMART"
 	cat "/tmp/st/$name.$cfg.log" >>"/tmp/st/$name.$cfg.all"
 	[ $rc = 137 ] && rc=124
 	echo "$rc $((($(now_ms) - t0) / 1000))"
