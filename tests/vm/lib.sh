@@ -163,7 +163,7 @@ fpt_build_guest() {
 		# library into the image).  fptctl's objects (and libfpt.a's)
 		# go to build/guest-arm64/obj, not over the host's.
 		margs=(CC=aarch64-linux-gnu-gcc LDFLAGS=-static
-			PROGS="fpt-touch fpt-integrity fpt-frag fpt-uffd")
+			PROGS="fpt-touch fpt-integrity fpt-frag fpt-uffd fpt-shm")
 		nlargs=(CC=aarch64-linux-gnu-gcc PROGS=fpt-nl
 			MNL_CFLAGS="-I$sr/usr/include"
 			MNL_LIBS="-L$sr/usr/lib/aarch64-linux-gnu -lmnl")
