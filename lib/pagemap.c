@@ -220,12 +220,15 @@ int fpt_maps_parse_line(const char *line, struct fpt_vma *v)
 		  (!v->path[0] || !strcmp(v->path, "[heap]") ||
 		   !strncmp(v->path, "[stack", 6) ||
 		   !strncmp(v->path, "[anon:", 6));
-	v->shmem = v->perms[3] == 's' && v->inode &&
-		   (!strcmp(v->path, "/dev/zero (deleted)") ||
+	/* A SysV segment's inode number is its shmid, and the first
+	 * segment of an IPC namespace has shmid 0: only its name tells.
+	 */
+	v->shmem = v->perms[3] == 's' &&
+		   ((v->inode && (!strcmp(v->path, "/dev/zero (deleted)") ||
+				  !strncmp(v->path, "/memfd:", 7))) ||
 		    (!strncmp(v->path, "/SYSV", 5) &&
 		     strlen(v->path) == 5 + 8 + 10 &&
-		     !strcmp(v->path + 13, " (deleted)")) ||
-		    !strncmp(v->path, "/memfd:", 7));
+		     !strcmp(v->path + 13, " (deleted)")));
 	return 0;
 }
 

@@ -23,10 +23,12 @@ for t in "$@"; do
 	rc=$?
 	printf '%s\n' "$out"
 	# cmocka: "[       OK ] case" / "[  FAILED  ] case" / "[  ERROR   ] case"
+	# ("[  ERROR   ] --- message" is a failed assertion's text)
 	# until "[==========] N test(s) run.", then a summary that repeats names.
 	n=0
 	while IFS= read -r l; do
 		case $l in
+		"[  ERROR   ] --- "*) ;;	# an assertion's message, not a case
 		"[       OK ] "*) lines+=("PASS unit/$t/${l#\[       OK \] }"); passed=$((passed + 1)); n=$((n + 1)) ;;
 		"[  FAILED  ] "*|"[  ERROR   ] "*)
 			lines+=("FAIL unit/$t/${l#\[  *  \] }"); failed=$((failed + 1)); n=$((n + 1)) ;;

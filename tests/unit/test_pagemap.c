@@ -212,6 +212,12 @@ static void maps_lines(void **state)
 		&v), 0);
 	assert_true(v.shmem);
 	assert_false(v.anon);
+	/* the first segment of an IPC namespace: shmid, so inode, 0 */
+	assert_int_equal(fpt_maps_parse_line(
+		"7f00-8f00 rw-s 00000000 00:01 0 /SYSV00000000 (deleted)\n",
+		&v), 0);
+	assert_true(v.shmem);
+	assert_false(v.anon);
 	assert_int_equal(fpt_maps_parse_line(
 		"7f00-8f00 r--s 00000000 00:01 9 /memfd:wayland (deleted)\n",
 		&v), 0);
