@@ -174,15 +174,13 @@ echo "$LIST" | awk -F'|' '!seen[$1]++' | while IFS='|' read -r name lim cmd; do
 		# there ("Unexpected huge page"), so its later cases (compound
 		# pages, swap, fork) do not run under folio: reported as a skip
 		# when that case is the only failure; any other failure fails.
-		kh_only=no
-		if [ "$b" = folio ] && [ "$name" = khugepaged ] &&
+		worse=no
+		[ "${ref%%/*}" -gt 0 ] && [ "${fp%%/*}" -lt "${ref%%/*}" ] && worse=yes
+		if [ $worse = yes ] && [ "$b" = folio ] && [ "$name" = khugepaged ] &&
 		   grep -aq 'max_ptes_none exceeded.*Fail' "/tmp/st/$name.$b.all" &&
 		   [ "$(grep -a 'Fail' "/tmp/st/$name.$b.all" | grep -vc 'max_ptes_none exceeded')" = 0 ]; then
-			kh_only=yes
-		fi
-		if [ "${ref%%/*}" -gt 0 ] && [ "${fp%%/*}" -lt "${ref%%/*}" ] && [ $kh_only = yes ]; then
 			skip "st-$name-$b" "stops at 'Maybe collapse with max_ptes_none exceeded' (khugepaged context): the 64 KB faults of an opted-in process, which the test counts as 4 KB ones; $(grep -ac 'OK' "/tmp/st/$name.$b.all") steps OK before it, the later cases not run ($reft baseline $ref, fpt $b $fp)"
-		elif [ "${ref%%/*}" -gt 0 ] && [ "${fp%%/*}" -lt "${ref%%/*}" ]; then
+		elif [ $worse = yes ]; then
 			fail "st-$name-$b" "passes in the $reft baseline ($ref runs), fails under fpt $b ($fp); log: $(grep -m3 -iE 'not ok|fail|error|bail' /tmp/st/$name.$b.all | tr '\n' ' ' | cut -c1-300)"
 		elif [ "$reft" = mthp ] && [ "${bp%%/*}" -gt 0 ] && [ "${fp%%/*}" -lt "${bp%%/*}" ]; then
 			pass "st-$name-$b" "fails under fpt $b ($fp) as with the kernel's own 64 KB mTHP ($mp); 4 KB baseline $bp"
